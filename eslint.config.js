@@ -37,13 +37,34 @@ export default tseslint.config(
   },
   {
     files: ['src-main/shared/**/*.ts'],
+    ignores: ['src-main/shared/**/*.node.ts', 'src-main/shared/**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             { regex: '^(?!\\.{1,2}/)', message: 'shared/ is the contract: it imports nothing but shared/.' },
-            { group: ['../../*', '../../../*'], message: 'shared/ imports nothing outside shared/.' },
+            {
+              group: ['**/*.node'],
+              message: 'Node-only files (*.node.ts) are not for code the renderer may load.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Node-only halves of shared code (e.g. the https transport): shared/ plus Node built-ins.
+    files: ['src-main/shared/**/*.node.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\.{1,2}/|node:)',
+              message: 'shared/*.node.ts imports only shared/ and node: built-ins.',
+            },
           ],
         },
       ],
@@ -103,6 +124,10 @@ export default tseslint.config(
             {
               group: ['**/src-main/**', '!**/src-main/shared', '!**/src-main/shared/**'],
               message: 'The renderer imports only src-main/shared (DESIGN.md boundary 4).',
+            },
+            {
+              group: ['**/*.node'],
+              message: 'Node-only shared files (*.node.ts) cannot run in the renderer.',
             },
           ],
         },

@@ -57,7 +57,6 @@ export const RESOURCES: readonly ResourceInfo[] = [
   kind('', 'v1', 'ServiceAccount', 'serviceaccounts', true, { shortNames: ['sa'] }),
   kind('discovery.k8s.io', 'v1', 'EndpointSlice', 'endpointslices', true),
   kind('coordination.k8s.io', 'v1', 'Lease', 'leases', true),
-  kind('events.k8s.io', 'v1', 'Event', 'events', true, { shortNames: ['ev'] }),
   kind('apps', 'v1', 'ReplicaSet', 'replicasets', true, {
     shortNames: ['rs'],
     categories: ['all'],

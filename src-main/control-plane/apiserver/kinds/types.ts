@@ -63,6 +63,14 @@ export interface KindStrategy {
   /** Fills in defaults, in place, on an object the server owns (a fresh copy). Runs on create and update. */
   defaults?(obj: KubeObject): void;
 
+  /** Clears what a client may not set on create (e.g. a Pod's status) and fills server-owned fields. */
+  prepareForCreate?(obj: KubeObject): void;
+  /**
+   * Carries over what a main-resource update may not change (status, a Service's allocated cluster IPs
+   * and node ports when the client left them out). Not called for status-subresource writes.
+   */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+
   /** Semantic validation (after type checking) of a new object. Field paths like `spec.containers[0].image`. */
   validateCreate?(obj: KubeObject): StatusCause[];
   /** Validation of an update, including immutable fields (`spec.selector: Invalid value: …: field is immutable`). */

@@ -1,0 +1,276 @@
+// The API server: HTTPS with the cluster's CA, authentication (client certificates, bearer tokens),
+// authorization, then discovery, OpenAPI and the generic REST handlers. The only writer of the store.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import type { Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { ResourceInfo } from '../../shared/resources';
+import type { Store } from '../store/types';
+import {
+  aggregatedDiscovery,
+  AGGREGATED_DISCOVERY_V2,
+  AGGREGATED_DISCOVERY_V2BETA1,
+  apiGroupDocument,
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  wantsAggregated,
+} from './discovery';
+import { ensureSystemNamespaces } from './bootstrap';
+import { errors } from './errors';
+import { sendError, sendJson, sendRaw } from './http';
+import type { KindStrategy } from './kinds/types';
+import { parseRequest } from './request-info';
+import type { RequestInfo } from './request-info';
+import type { Logger, RestContext, SchemaLayer } from './rest/context';
+import { handleResource } from './rest/handler';
+import { WatchCache } from './storage/watch-cache';
+
+export interface UserInfo {
+  name: string;
+  groups: string[];
+  uid?: string;
+}
+
+export interface AuthorizationAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** For non-resource requests (`/version`, `/openapi/v3`). */
+  path?: string;
+}
+
+export interface ApiServerOptions {
+  store: Store;
+  host: string;
+  port: number;
+  tls: { certPem: string; keyPem: string; caPem: string };
+  authenticate(req: IncomingMessage): UserInfo | undefined;
+  authorize(user: UserInfo, attrs: AuthorizationAttributes): { allowed: boolean; reason?: string };
+  resources: readonly ResourceInfo[];
+  strategy(r: ResourceInfo): KindStrategy;
+  schema: SchemaLayer;
+  openapi: OpenApiDocuments;
+  log: Logger;
+  clock?: () => Date;
+  version?: { major: string; minor: string; gitVersion: string };
+  bookmarkIntervalMs?: number;
+}
+
+export interface SerializedDocument {
+  json: string;
+  hash: string;
+}
+
+export interface OpenApiDocuments {
+  v2(): SerializedDocument;
+  v3Index(): unknown;
+  v3GroupVersion(path: string): SerializedDocument | undefined;
+}
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  cache: WatchCache;
+  close(): Promise<void>;
+}
+
+/** Paths anyone may read without credentials (as Kubernetes' system:public-info-viewer allows). */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const cache = await WatchCache.start(options.store, options.resources, {
+    onError: (err) => options.log.error(`watch cache: ${(err as Error).message}`),
+  });
+  const ctx: RestContext = {
+    store: options.store,
+    cache,
+    clock: options.clock ?? (() => new Date()),
+    strategy: options.strategy,
+    resources: options.resources,
+    schema: options.schema,
+    log: options.log,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
+  };
+  await ensureSystemNamespaces(ctx);
+  const version = options.version ?? { major: '1', minor: '32', gitVersion: 'v1.32.0-flotilla' };
+  let serverAddress = `${options.host}:${options.port}`;
+
+  const server: Server = createServer(
+    {
+      cert: options.tls.certPem,
+      key: options.tls.keyPem,
+      ca: options.tls.caPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      keepAliveTimeout: 120_000,
+    },
+    (req, res) => {
+      handle(req, res).catch((err: unknown) => {
+        if (!(err instanceof Error && 'code' in err && typeof err.code === 'number')) {
+          options.log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+        }
+        sendError(res, err);
+      });
+    },
+  );
+  // Watches are long-lived; Node's default request timeout would cut them.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
+    if (info.kind === 'nonResource' && PUBLIC_PATHS.has(info.path)) return nonResource(req, res, info);
+    const user = options.authenticate(req);
+    if (!user) throw errors.unauthorized();
+    const attrs: AuthorizationAttributes =
+      info.kind === 'resource'
+        ? {
+            verb: info.verb,
+            group: info.group,
+            resource: info.resource,
+            ...(info.subresource !== undefined ? { subresource: info.subresource } : {}),
+            ...(info.namespace !== undefined ? { namespace: info.namespace } : {}),
+            ...(info.name !== undefined ? { name: info.name } : {}),
+          }
+        : { verb: info.verb, group: '', resource: '', path: info.path };
+    const decision = options.authorize(user, attrs);
+    if (!decision.allowed) throw forbidden(user, attrs, decision.reason);
+    if (info.kind === 'resource') return handleResource(ctx, req, res, info);
+    return nonResource(req, res, info);
+  }
+
+  function nonResource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    info: Extract<RequestInfo, { kind: 'nonResource' }>,
+  ) {
+    if (info.verb !== 'get' && info.verb !== 'head') throw errors.methodNotAllowed();
+    const path = info.path.replace(/\/+$/, '') || '/';
+    switch (path) {
+      case '/healthz':
+      case '/livez':
+      case '/readyz':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('ok');
+        return;
+      case '/version':
+        return sendJson(res, 200, {
+          ...version,
+          gitCommit: '',
+          gitTreeState: 'clean',
+          buildDate: '2026-11-25T00:00:00Z',
+          goVersion: `node${process.versions.node}`,
+          compiler: 'flotilla',
+          platform: `${process.platform}/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+        });
+      case '/api':
+      case '/apis': {
+        const aggregated = wantsAggregated(req.headers.accept);
+        if (aggregated) {
+          return sendJson(res, 200, aggregatedDiscovery(options.resources, path === '/api', aggregated), {
+            'Content-Type': aggregated === 'v2' ? AGGREGATED_DISCOVERY_V2 : AGGREGATED_DISCOVERY_V2BETA1,
+          });
+        }
+        return sendJson(
+          res,
+          200,
+          path === '/api' ? apiVersions(serverAddress) : apiGroupList(options.resources),
+        );
+      }
+      case '/openapi/v2':
+        return sendDocument(req, res, options.openapi.v2(), false);
+      case '/openapi/v3':
+        return sendJson(res, 200, options.openapi.v3Index());
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const doc = options.openapi.v3GroupVersion(path.slice('/openapi/v3/'.length));
+      if (doc) return sendDocument(req, res, doc, info.query.get('hash') === doc.hash);
+    }
+    const parts = path.split('/').filter(Boolean);
+    if (parts[0] === 'api' && parts.length === 2) {
+      const list = apiResourceList(options.resources, '', parts[1]!);
+      if (list) return sendJson(res, 200, list);
+    }
+    if (parts[0] === 'apis' && parts.length === 2) {
+      const group = apiGroupDocument(options.resources, parts[1]!);
+      if (group) return sendJson(res, 200, group);
+    }
+    if (parts[0] === 'apis' && parts.length === 3) {
+      const list = apiResourceList(options.resources, parts[1]!, parts[2]!);
+      if (list) return sendJson(res, 200, list);
+    }
+    throw errors.notFoundPath(info.path);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  serverAddress = `${options.host}:${port}`;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+
+  return {
+    url: `https://${hostForUrl === '0.0.0.0' ? '127.0.0.1' : hostForUrl}:${port}`,
+    port,
+    cache,
+    async close() {
+      cache.stop();
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Watches hold connections open; end them so close completes.
+        setImmediate(() => server.closeAllConnections());
+      });
+    },
+  };
+}
+
+/**
+ * OpenAPI documents are large and rarely change: kubectl caches them by hash and revalidates with
+ * If-None-Match, so answer 304 when it already has this version.
+ */
+function sendDocument(
+  req: IncomingMessage,
+  res: ServerResponse,
+  doc: SerializedDocument,
+  immutable: boolean,
+) {
+  const etag = `"${doc.hash}"`;
+  const headers: Record<string, string> = {
+    ETag: etag,
+    'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private',
+  };
+  if (req.headers['if-none-match'] === etag) {
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  sendRaw(res, 200, doc.json, headers);
+}
+
+function forbidden(user: UserInfo, attrs: AuthorizationAttributes, reason: string | undefined) {
+  const what = attrs.path
+    ? `path "${attrs.path}"`
+    : `resource "${attrs.resource}${attrs.subresource ? `/${attrs.subresource}` : ''}" in API group "${attrs.group}"${
+        attrs.namespace
+          ? ` in the namespace "${attrs.namespace}"`
+          : attrs.resource
+            ? ' at the cluster scope'
+            : ''
+      }`;
+  const subject = attrs.resource
+    ? `${attrs.resource}${attrs.name ? ` "${attrs.name}"` : ''} is forbidden: `
+    : 'forbidden: ';
+  return errors.forbidden(
+    `${subject}User "${user.name}" cannot ${attrs.verb} ${what}${reason ? `: ${reason}` : ''}`,
+    { group: attrs.group, kind: attrs.resource, ...(attrs.name ? { name: attrs.name } : {}) },
+  );
+}
