@@ -1,0 +1,4 @@
+import { defineStoreConformance } from './conformance';
+import { MemoryStore } from './memory';
+
+defineStoreConformance('memory', { open: async () => new MemoryStore() });
