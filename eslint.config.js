@@ -11,6 +11,11 @@ const sshDocker = [
   },
   { name: 'dockerode', message: 'The control plane never talks to Docker; enrollment and the agent do.' },
 ];
+const x509Direct = {
+  name: '@peculiar/x509',
+  message:
+    'Import it from apiserver/pki/x509: that module loads the Reflect polyfill the library needs first.',
+};
 const storePattern = {
   group: ['**/control-plane/store', '**/control-plane/store/*', '**/store/*', '../store', '../../store'],
   message: 'Only the API server touches the store (DESIGN.md boundary 2); use the client and informers.',
@@ -88,6 +93,10 @@ export default tseslint.config(
       'src-main/control-plane/store/**/*.ts',
       'src-main/control-plane/index.ts',
     ],
+    rules: { 'no-restricted-imports': ['error', { paths: [electron, ...sshDocker, x509Direct] }] },
+  },
+  {
+    files: ['src-main/control-plane/apiserver/pki/x509.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: [electron, ...sshDocker] }] },
   },
   {
