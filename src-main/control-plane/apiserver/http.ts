@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { errors, isApiError } from './errors';
+import { decodeKubernetesProtobuf, isProtobufDecodeError, PROTOBUF_MEDIA_TYPE } from './protobuf/decode';
 import type { ApiError } from './errors';
 
 /** Kubernetes' limit for a request body (3 MiB). */
@@ -34,6 +35,16 @@ export function mediaType(req: IncomingMessage): string {
 /** Parses a JSON or YAML object body. Errors say what was wrong and where (line, column). */
 export function parseObjectBody(body: Buffer, contentType: string): unknown {
   if (body.length === 0) throw errors.badRequest('the request body is empty; expected a JSON or YAML object');
+  // kubectl's typed clients (`kubectl create namespace|configmap|deployment…`) send protobuf.
+  if (contentType === PROTOBUF_MEDIA_TYPE) {
+    try {
+      return decodeKubernetesProtobuf(body).object;
+    } catch (err) {
+      if (isProtobufDecodeError(err))
+        throw errors.badRequest(`the protobuf request body could not be decoded: ${err.message}`);
+      throw err;
+    }
+  }
   const text = body.toString('utf8');
   let value: unknown;
   if (contentType === 'application/json' || contentType.endsWith('+json')) {
