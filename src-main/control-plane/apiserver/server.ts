@@ -16,6 +16,9 @@ import {
   apiVersions,
   wantsAggregated,
 } from './discovery';
+import { startAllocationRepair } from './allocators/repair';
+import { createServiceAllocators } from './allocators/services';
+import type { ServiceNetworkOptions } from './allocators/services';
 import { ensureSystemNamespaces } from './bootstrap';
 import { errors } from './errors';
 import { sendError, sendJson, sendRaw } from './http';
@@ -58,6 +61,7 @@ export interface ApiServerOptions {
   clock?: () => Date;
   version?: { major: string; minor: string; gitVersion: string };
   bookmarkIntervalMs?: number;
+  serviceNetwork?: ServiceNetworkOptions;
 }
 
 export interface SerializedDocument {
@@ -85,9 +89,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const cache = await WatchCache.start(options.store, options.resources, {
     onError: (err) => options.log.error(`watch cache: ${(err as Error).message}`),
   });
+  const serviceAllocators = createServiceAllocators(options.store, options.serviceNetwork);
   const ctx: RestContext = {
     store: options.store,
     cache,
+    hooks: (r) => (r.group === '' && r.plural === 'services' ? serviceAllocators.hooks : undefined),
     clock: options.clock ?? (() => new Date()),
     strategy: options.strategy,
     resources: options.resources,
@@ -96,6 +102,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 15_000,
   };
   await ensureSystemNamespaces(ctx);
+  const servicesResource = options.resources.find((r) => r.group === '' && r.plural === 'services')!;
+  const repair = startAllocationRepair(
+    serviceAllocators,
+    async () => {
+      await cache.sync();
+      return cache
+        .cacheFor(servicesResource)
+        .list('/registry/core/services/')
+        .map((o) => o.obj);
+    },
+    options.log,
+  );
   const version = options.version ?? { major: '1', minor: '32', gitVersion: 'v1.32.0-flotilla' };
   let serverAddress = `${options.host}:${options.port}`;
 
@@ -222,6 +240,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     port,
     cache,
     async close() {
+      repair.stop();
       cache.stop();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {

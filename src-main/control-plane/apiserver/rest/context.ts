@@ -3,7 +3,7 @@
 import type { ResourceInfo } from '../../../shared/resources';
 import type { StatusCause } from '../../../shared/status';
 import type { Store } from '../../store/types';
-import type { KindStrategy } from '../kinds/types';
+import type { KindStrategy, KubeObject } from '../kinds/types';
 import type { WatchCache } from '../storage/watch-cache';
 
 export type { Logger } from '../../../platform/logger';
@@ -20,11 +20,28 @@ export interface SchemaLayer {
   strategicMergePatch(target: unknown, patch: unknown, definition: string): unknown;
 }
 
+/**
+ * Side effects a kind needs around its writes beyond the object itself (e.g. reserving a Service's
+ * cluster IP and node ports). Called only for real (not dry-run) writes of the main resource.
+ */
+export interface RestHooks {
+  /** Before the object is stored; may fill fields in. Returns the undo, run if the store write fails. */
+  beforeCreate?(obj: KubeObject): Promise<() => Promise<void>>;
+  /** Before an update is stored: `rollback` if it is not, `commit` once it is. */
+  beforeUpdate?(
+    next: KubeObject,
+    old: KubeObject,
+  ): Promise<{ rollback(): Promise<void>; commit(): Promise<void> }>;
+  /** After the object has left the store. */
+  afterDelete?(obj: KubeObject): Promise<void>;
+}
+
 export interface RestContext {
   store: Store;
   cache: WatchCache;
   clock: () => Date;
   strategy(r: ResourceInfo): KindStrategy;
+  hooks(r: ResourceInfo): RestHooks | undefined;
   resources: readonly ResourceInfo[];
   schema: SchemaLayer;
   log: Logger;

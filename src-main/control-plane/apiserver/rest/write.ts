@@ -142,10 +142,15 @@ export async function createObject(
   await admitNamespace(ctx, r, meta.namespace);
 
   if (dryRun) return { object: obj, warnings };
+  const key = objectKey(r, meta.name, meta.namespace);
+  await ctx.cache.sync();
+  if (ctx.cache.cacheFor(r).get(key)) throw errors.alreadyExists(target(r, meta.name));
+  const undo = await ctx.hooks(r)?.beforeCreate?.(obj);
   try {
-    const kv = await ctx.store.create(objectKey(r, meta.name, meta.namespace), storedJson(obj));
+    const kv = await ctx.store.create(key, storedJson(obj));
     return { object: withResourceVersion(obj, kv.modRevision), warnings };
   } catch (err) {
+    await undo?.();
     if (isStoreError(err, 'KeyExists')) throw errors.alreadyExists(target(r, meta.name));
     throw err;
   }
@@ -223,6 +228,7 @@ export async function commitUpdate(
   const meta = next.metadata!;
   if (meta.deletionTimestamp && (meta.finalizers ?? []).length === 0 && !hasSpecFinalizers(r, next)) {
     const kv = await ctx.store.delete(current.key, current.rev);
+    await ctx.hooks(r)?.afterDelete?.(next);
     return withResourceVersion(next, kv.modRevision);
   }
   const kv = await ctx.store.update(current.key, storedJson(next), current.rev);
@@ -278,9 +284,13 @@ export async function guaranteedUpdate(
     if (pinned !== undefined && pinned !== '' && pinned !== String(current.rev)) throw conflict(r, name);
     const next = prepareUpdate(r, strategy, incoming, current, part);
     if (next === undefined || dryRun) return next ? withResourceVersion(next, current.rev) : current.obj;
+    const reservation = part === 'main' ? await ctx.hooks(r)?.beforeUpdate?.(next, current.obj) : undefined;
     try {
-      return await commitUpdate(ctx, r, current, next);
+      const stored = await commitUpdate(ctx, r, current, next);
+      await reservation?.commit();
+      return stored;
     } catch (err) {
+      await reservation?.rollback();
       if (isStoreError(err, 'NotFound')) throw errors.notFound(target(r, name));
       if (!isStoreError(err, 'Conflict')) throw err;
       if ((pinned !== undefined && pinned !== '') || attempt >= MAX_RETRIES) throw conflict(r, name);
@@ -555,6 +565,7 @@ export async function deleteObject(
       } else {
         if (opts.dryRun) return { object: current.obj, finished: true };
         const kv = await ctx.store.delete(key, current.rev);
+        await ctx.hooks(r)?.afterDelete?.(current.obj);
         result = withResourceVersion(current.obj, kv.modRevision);
         finished = true;
       }
