@@ -25,7 +25,8 @@ import { sendError, sendJson, sendRaw } from './http';
 import type { KindStrategy } from './kinds/types';
 import { parseRequest } from './request-info';
 import type { RequestInfo } from './request-info';
-import type { Logger, RestContext, SchemaLayer } from './rest/context';
+import type { Logger, RestContext, RestHooks, SchemaLayer } from './rest/context';
+import { addDefaultTolerations } from './admission/default-tolerations';
 import { handleResource } from './rest/handler';
 import { WatchCache } from './storage/watch-cache';
 
@@ -62,7 +63,12 @@ export interface ApiServerOptions {
   version?: { major: string; minor: string; gitVersion: string };
   bookmarkIntervalMs?: number;
   serviceNetwork?: ServiceNetworkOptions;
+  /** How long pods tolerate a not-ready or unreachable node before eviction (Kubernetes: 300). */
+  defaultTolerationSeconds?: number;
 }
+
+/** Desktop default: a laptop's cluster should move pods off a dead machine in well under a minute. */
+export const DEFAULT_TOLERATION_SECONDS = 30;
 
 export interface SerializedDocument {
   json: string;
@@ -90,10 +96,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     onError: (err) => options.log.error(`watch cache: ${(err as Error).message}`),
   });
   const serviceAllocators = createServiceAllocators(options.store, options.serviceNetwork);
+  const tolerationSeconds = options.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
+  const podHooks: RestHooks = { admitCreate: (pod) => addDefaultTolerations(pod, tolerationSeconds) };
   const ctx: RestContext = {
     store: options.store,
     cache,
-    hooks: (r) => (r.group === '' && r.plural === 'services' ? serviceAllocators.hooks : undefined),
+    hooks: (r) =>
+      r.group !== ''
+        ? undefined
+        : r.plural === 'services'
+          ? serviceAllocators.hooks
+          : r.plural === 'pods'
+            ? podHooks
+            : undefined,
     clock: options.clock ?? (() => new Date()),
     strategy: options.strategy,
     resources: options.resources,

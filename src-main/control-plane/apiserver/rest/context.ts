@@ -25,6 +25,8 @@ export interface SchemaLayer {
  * cluster IP and node ports). Called only for real (not dry-run) writes of the main resource.
  */
 export interface RestHooks {
+  /** Mutating admission of a new object, after defaults and before validation. */
+  admitCreate?(obj: KubeObject): void;
   /** Before the object is stored; may fill fields in. Returns the undo, run if the store write fails. */
   beforeCreate?(obj: KubeObject): Promise<() => Promise<void>>;
   /** Before an update is stored: `rollback` if it is not, `commit` once it is. */

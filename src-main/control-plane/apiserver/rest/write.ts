@@ -137,6 +137,7 @@ export async function createObject(
 
   strategy.defaults?.(obj);
   strategy.prepareForCreate?.(obj);
+  ctx.hooks(r)?.admitCreate?.(obj);
   const causes = strategy.validateCreate?.(obj) ?? [];
   if (causes.length > 0) throw invalid(r, meta.name, causes);
   await admitNamespace(ctx, r, meta.namespace);

@@ -35,7 +35,6 @@ export function uiContentSecurityPolicy(styleNonce?: string): string {
 
 export const UI_CONTENT_SECURITY_POLICY = uiContentSecurityPolicy();
 
-
 const SECURITY_HEADERS: Record<string, string> = {
   'Content-Security-Policy': UI_CONTENT_SECURITY_POLICY,
   'X-Content-Type-Options': 'nosniff',
@@ -81,7 +80,9 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
     const method = req.method ?? 'GET';
 
     if (path === `${UI_BASE_PATH}/session`) {
-      handleSession(req, res, method, options.login).catch((err: unknown) => fail(res, 500, (err as Error).message));
+      handleSession(req, res, method, options.login).catch((err: unknown) =>
+        fail(res, 500, (err as Error).message),
+      );
       return true;
     }
     if (method !== 'GET' && method !== 'HEAD') {
@@ -106,10 +107,11 @@ export function createUiHandler(options: UiHandlerOptions): UiHandler {
       fail(res, 404, 'not found');
       return true;
     }
-    const serve = relative === 'index.html' ? serveIndex(res, file, method === 'HEAD') : serveFile(res, file, method === 'HEAD');
-    serve.catch((err: unknown) =>
-      fail(res, 500, (err as Error).message),
-    );
+    const serve =
+      relative === 'index.html'
+        ? serveIndex(res, file, method === 'HEAD')
+        : serveFile(res, file, method === 'HEAD');
+    serve.catch((err: unknown) => fail(res, 500, (err as Error).message));
     return true;
   };
 }
@@ -123,7 +125,10 @@ async function serveIndex(res: ServerResponse, file: string, headOnly: boolean):
     return fail(res, 503, 'The web UI is not built. Run `npm run build:ui`, then reload this page.');
   }
   const nonce = randomBytes(18).toString('base64');
-  const body = Buffer.from(html.replace(/<head>/i, `<head>\n    <meta name="csp-nonce" content="${nonce}" />`), 'utf8');
+  const body = Buffer.from(
+    html.replace(/<head>/i, `<head>\n    <meta name="csp-nonce" content="${nonce}" />`),
+    'utf8',
+  );
   res.writeHead(200, {
     ...SECURITY_HEADERS,
     'Content-Security-Policy': uiContentSecurityPolicy(nonce),
@@ -172,9 +177,14 @@ async function handleSession(
   if (method === 'DELETE') {
     const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     const ended = token !== undefined && login.revokeSession(token);
-    return sendJson(res, ended ? 200 : 401, ended ? { ended: true } : statusBody(401, 'Unauthorized', 'no such session'));
+    return sendJson(
+      res,
+      ended ? 200 : 401,
+      ended ? { ended: true } : statusBody(401, 'Unauthorized', 'no such session'),
+    );
   }
-  if (method !== 'POST') return fail(res, 405, `${method} is not allowed on /ui/session`, { Allow: 'POST, DELETE' });
+  if (method !== 'POST')
+    return fail(res, 405, `${method} is not allowed on /ui/session`, { Allow: 'POST, DELETE' });
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') return fail(res, 415, 'send the login token as application/json');
   let body: string;
@@ -194,10 +204,18 @@ async function handleSession(
     return sendJson(
       res,
       401,
-      statusBody(401, 'Unauthorized', 'this login link is invalid, expired or already used; ask the server for a new one'),
+      statusBody(
+        401,
+        'Unauthorized',
+        'this login link is invalid, expired or already used; ask the server for a new one',
+      ),
     );
   }
-  sendJson(res, 200, { sessionToken: session.sessionToken, user: { name: session.user.name }, expiresAt: session.expiresAt });
+  sendJson(res, 200, {
+    sessionToken: session.sessionToken,
+    user: { name: session.user.name },
+    expiresAt: session.expiresAt,
+  });
 }
 
 function readLimited(req: IncomingMessage, limit: number): Promise<string> {
@@ -234,7 +252,12 @@ const REASONS: Record<number, string> = {
   503: 'ServiceUnavailable',
 };
 
-function fail(res: ServerResponse, code: number, message: string, headers: Record<string, string> = {}): void {
+function fail(
+  res: ServerResponse,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -242,7 +265,12 @@ function fail(res: ServerResponse, code: number, message: string, headers: Recor
   sendJson(res, code, statusBody(code, REASONS[code] ?? 'InternalError', message), headers);
 }
 
-function sendJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(code, {
     ...SECURITY_HEADERS,
