@@ -25,7 +25,7 @@ export async function requireDocker(): Promise<DockerForTests> {
     await docker.ping();
   } catch (err) {
     const reason = `the Docker engine does not answer (${err instanceof Error ? err.message : String(err)}; ${hint})`;
-    if (inCI) throw new Error(`CI=true and ${reason}: the suite cannot run without it`);
+    if (inCI) throw new Error(`CI=true and ${reason}: the suite cannot run without it`, { cause: err });
     return { skipReason: reason };
   }
   return { docker };
@@ -37,9 +37,23 @@ export async function ensureTestImages(): Promise<void> {
 }
 
 /** Removes every container carrying the agent's node label, then the network (test cleanup). */
-export async function removeNodeLeftovers(docker: Docker, nodeName: string, networkName: string): Promise<void> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`dev.flotilla.node=${nodeName}`] } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+export async function removeNodeLeftovers(
+  docker: Docker,
+  nodeName: string,
+  networkName: string,
+): Promise<void> {
+  const containers = await docker.listContainers({
+    all: true,
+    filters: { label: [`dev.flotilla.node=${nodeName}`] },
+  });
+  await Promise.all(
+    containers.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
   await docker
     .getNetwork(networkName)
     .remove()
@@ -47,7 +61,11 @@ export async function removeNodeLeftovers(docker: Docker, nodeName: string, netw
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -58,7 +76,9 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
       last = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

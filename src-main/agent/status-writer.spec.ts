@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { findResourceByKind } from '../shared/resources';
+import type { ResourceInfo } from '../shared/resources';
+import { statusForCode } from '../shared/kube/client';
+import { createFakeKubeApi } from '../shared/kube/testing';
+import { KubeApiError } from '../shared/kube/types';
+import { ManualClock } from './clock';
+import { makePod } from './pods/testing';
+import type { Pod } from './pods/types';
+import { StatusWriter } from './status-writer';
+
+const PODS = findResourceByKind('v1', 'Pod') as ResourceInfo;
+
+describe('status writer', () => {
+  it('patches pods/status, retries a failed write with the newest status, and deletes a terminated pod', async () => {
+    const api = createFakeKubeApi();
+    const clock = new ManualClock();
+    const pod = api.seed(PODS, makePod('web', [{}]));
+    let failNext = true;
+    api.reactors.push((call) => {
+      if (call.verb === 'patch' && failNext) {
+        failNext = false;
+        throw new KubeApiError(500, statusForCode(500, 'etcd is sad'));
+      }
+    });
+    const writer = new StatusWriter(api, clock);
+    writer.onStatus(pod, { phase: 'Pending' });
+    await new Promise((r) => setTimeout(r, 10));
+    writer.onStatus(pod, { phase: 'Running', podIP: '10.244.0.5' });
+    clock.advance(1_000);
+    await writer.drained();
+    const stored = api.objects<Pod>(PODS, 'default')[0];
+    expect(stored?.status).toMatchObject({ phase: 'Running', podIP: '10.244.0.5' });
+    expect(api.calls.filter((c) => c.verb === 'patch')).toHaveLength(2);
+
+    writer.onTerminated(pod);
+    await writer.drained();
+    expect(api.objects(PODS, 'default')).toEqual([]);
+  });
+
+  it('gives up on a pod that no longer exists', async () => {
+    const api = createFakeKubeApi();
+    const writer = new StatusWriter(api, new ManualClock());
+    writer.onStatus(makePod('ghost', [{}]), { phase: 'Running' });
+    await writer.drained();
+    expect(api.calls.filter((c) => c.verb === 'patch')).toHaveLength(1);
+  });
+});
