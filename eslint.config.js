@@ -42,7 +42,7 @@ export default tseslint.config(
   },
   {
     files: ['src-main/shared/**/*.ts'],
-    ignores: ['src-main/shared/**/*.node.ts', 'src-main/shared/**/*.spec.ts'],
+    ignores: ['src-main/shared/node/**', 'src-main/shared/**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -50,8 +50,8 @@ export default tseslint.config(
           patterns: [
             { regex: '^(?!\\.{1,2}/)', message: 'shared/ is the contract: it imports nothing but shared/.' },
             {
-              group: ['**/*.node'],
-              message: 'Node-only files (*.node.ts) are not for code the renderer may load.',
+              group: ['**/node/*'],
+              message: 'shared/node/ is Node-only: shared code the renderer may load cannot use it.',
             },
           ],
         },
@@ -60,7 +60,8 @@ export default tseslint.config(
   },
   {
     // Node-only halves of shared code (e.g. the https transport): shared/ plus Node built-ins.
-    files: ['src-main/shared/**/*.node.ts'],
+    files: ['src-main/shared/node/**/*.ts'],
+    ignores: ['src-main/shared/node/**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -68,7 +69,7 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!\\.{1,2}/|node:)',
-              message: 'shared/*.node.ts imports only shared/ and node: built-ins.',
+              message: 'shared/node/ imports only shared/ and node: built-ins.',
             },
           ],
         },
@@ -135,8 +136,8 @@ export default tseslint.config(
               message: 'The renderer imports only src-main/shared (DESIGN.md boundary 4).',
             },
             {
-              group: ['**/*.node'],
-              message: 'Node-only shared files (*.node.ts) cannot run in the renderer.',
+              group: ['**/shared/node', '**/shared/node/**'],
+              message: 'shared/node/ is Node-only: it cannot run in the renderer.',
             },
           ],
         },

@@ -1,6 +1,9 @@
+import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // Renderer component specs import .vue files.
+  plugins: [vue()],
   test: {
     include: ['src-main/**/*.spec.ts', 'src-renderer/**/*.spec.ts', 'tests/**/*.test.ts'],
     testTimeout: 60_000,

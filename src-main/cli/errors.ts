@@ -5,7 +5,8 @@ export type CliErrorCode =
   | 'DataDirUnusable' // the data dir cannot be created, read or written
   | 'AddressInUse' // another process listens on the port
   | 'ListenFailed' // the address cannot be bound for another reason
-  | 'StartFailed'; // the control plane failed to start
+  | 'StartFailed' // the control plane failed to start
+  | 'UiNotBuilt'; // --ui without a built renderer (npm run build:ui)
 
 export class CliError extends Error {
   override readonly name = 'CliError';

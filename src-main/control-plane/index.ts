@@ -4,7 +4,12 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../platform/logger';
 import { RESOURCES } from '../shared/resources';
-import { createAuthenticator } from './apiserver/auth/authenticator';
+import type { IncomingMessage } from 'node:http';
+import { bearerToken, createAuthenticator } from './apiserver/auth/authenticator';
+import { withAuthenticatedGroup } from './apiserver/auth/user';
+import type { UserInfo } from './apiserver/auth/user';
+import { createLoginTokens, createUiHandler } from './apiserver/ui';
+import type { LoginTokens } from './apiserver/ui';
 import { createAuthorizer } from './apiserver/auth/authorizer';
 import { loadTokenStore } from './apiserver/auth/tokens';
 import { strategyFor } from './apiserver/kinds';
@@ -14,6 +19,13 @@ import { startCompactor } from './apiserver/compactor';
 import { startApiServer } from './apiserver/server';
 import type { ApiServer } from './apiserver/server';
 import { openStore } from './store';
+import { startControllerManager } from './controllers/controller-manager';
+import type { SharedInformerFactory } from './controllers/framework/informer-factory';
+import { startScheduler } from './scheduler';
+import { createKubeApi } from '../shared/kube/client';
+import type { Node, Pod } from './scheduler/api-types';
+import { createNodeTransport } from '../shared/node/https-transport';
+import type { ResourceInfo } from '../shared/resources';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -22,20 +34,38 @@ export interface ControlPlaneOptions {
   /** Defaults to `sqlite://<dataDir>/state.db`. */
   storeUrl?: string;
   log: Logger;
+  /** Serve the web UI from this folder (the built renderer) under /ui/. */
+  uiDistDir?: string;
+  /** Intervals and sizes tests shorten to observe what production does slowly. */
+  tuning?: {
+    /** How often watches that ask for bookmarks get one (default 15 s). */
+    bookmarkIntervalMs?: number;
+    /** How often store history is compacted (default 5 min). */
+    compactIntervalMs?: number;
+    /** Events kept per resource for resuming watches (default 10,000). */
+    watchCacheEventCapacity?: number;
+  };
+  /** Parts to leave out, e.g. for a benchmark that runs its own scheduler: 'scheduler', 'controllers'. */
+  disable?: ('scheduler' | 'controllers')[];
 }
 
 export interface ControlPlane {
   url: string;
   kubeconfigPath: string;
   apiServer: ApiServer;
+  /** A one-time login link to the web UI, when it is served. */
+  loginUrl?(): string;
   stop(): Promise<void>;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { dataDir, log } = options;
+  const tuning = options.tuning ?? {};
   await mkdir(dataDir, { recursive: true });
   const pki = await ensurePki(dataDir, { hosts: [options.host], log: log.child('pki') });
   const tokens = await loadTokenStore(dataDir);
+  const login = options.uiDistDir ? createLoginTokens() : undefined;
+  const certOrToken = createAuthenticator({ caPem: pki.caPem, tokens });
   const store = await openStore(options.storeUrl ?? `sqlite://${join(dataDir, 'state.db')}`);
   let apiServer: ApiServer;
   try {
@@ -44,13 +74,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       host: options.host,
       port: options.port,
       tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.caPem },
-      authenticate: createAuthenticator({ caPem: pki.caPem, tokens }),
+      authenticate: (req) => certOrToken(req) ?? sessionUser(login, req),
+      ...(login && options.uiDistDir ? { ui: createUiHandler({ distDir: options.uiDistDir, login }) } : {}),
       authorize: createAuthorizer(),
       resources: RESOURCES,
       strategy: strategyFor,
       schema: schemaLayer,
       openapi: openApiDocuments,
       log: log.child('apiserver'),
+      ...(tuning.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: tuning.bookmarkIntervalMs } : {}),
+      ...(tuning.watchCacheEventCapacity !== undefined
+        ? { eventCapacity: tuning.watchCacheEventCapacity }
+        : {}),
     });
   } catch (err) {
     await store.close();
@@ -69,15 +104,61 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     user: admin,
   });
 
-  const compactor = startCompactor(store, log.child('compactor'));
+  const compactor = startCompactor(store, log.child('compactor'), tuning.compactIntervalMs);
+
+  // The scheduler and the controllers are API clients like any other: they reach the API server over
+  // HTTPS with their own certificates, never the store (DESIGN.md boundary 2).
+  const componentApi = async (commonName: string) => {
+    const cert = await issueClientCertificate(pki.ca, { commonName, organizations: ['system:masters'] });
+    const transport = createNodeTransport({ server: apiServer.url, caPem: pki.caPem, ...cert });
+    return { api: createKubeApi(transport), transport };
+  };
+  const disabled = new Set(options.disable ?? []);
+  let controllers: { stop(): Promise<void>; informers: SharedInformerFactory } | undefined;
+  let scheduler: { close(): Promise<void> } | undefined;
+  const transports: { close(): void }[] = [];
+  try {
+    if (!disabled.has('controllers')) {
+      const { api, transport } = await componentApi('system:kube-controller-manager');
+      transports.push(transport);
+      controllers = await startControllerManager({ api, log });
+    }
+    if (!disabled.has('scheduler')) {
+      const { api, transport } = await componentApi('system:kube-scheduler');
+      transports.push(transport);
+      const shared = controllers?.informers;
+      scheduler = await startScheduler(api, {
+        log: log.child('scheduler'),
+        ...(shared
+          ? {
+              informers: {
+                pods: shared.informerFor<Pod>(resourceOf('', 'pods')),
+                nodes: shared.informerFor<Node>(resourceOf('', 'nodes')),
+              },
+            }
+          : {}),
+      });
+    }
+  } catch (err) {
+    await controllers?.stop();
+    for (const t of transports) t.close();
+    compactor.stop();
+    await apiServer.close();
+    await store.close();
+    throw err;
+  }
 
   let stopped: Promise<void> | undefined;
   return {
     url: apiServer.url,
     kubeconfigPath,
     apiServer,
+    ...(login ? { loginUrl: () => login.loginUrl(apiServer.url) } : {}),
     stop() {
       stopped ??= (async () => {
+        await scheduler?.close();
+        await controllers?.stop();
+        for (const t of transports) t.close();
         compactor.stop();
         await apiServer.close();
         await store.close();
@@ -85,4 +166,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return stopped;
     },
   };
+}
+
+function resourceOf(group: string, plural: string): ResourceInfo {
+  return RESOURCES.find((r) => r.group === group && r.plural === plural)!;
+}
+
+/** A browser session of the web UI (a bearer token obtained with the one-time login link). */
+function sessionUser(login: LoginTokens | undefined, req: IncomingMessage): UserInfo | undefined {
+  const token = login ? bearerToken(req) : undefined;
+  const user = token ? login!.validateSessionToken(token) : undefined;
+  return user ? withAuthenticatedGroup(user) : undefined;
 }

@@ -15,8 +15,9 @@ export type CauseType =
   | 'FieldManagerConflict'
   | 'UnexpectedServerResponse';
 
+/** One field-level problem. On the wire the cause type is named `reason` (metav1.StatusCause). */
 export interface StatusCause {
-  type?: CauseType | string;
+  reason?: CauseType | string;
   message?: string;
   field?: string;
 }

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startControlPlane } from '../../src-main/control-plane';
-import type { ControlPlane } from '../../src-main/control-plane';
+import type { ControlPlane, ControlPlaneOptions } from '../../src-main/control-plane';
 import { createLogger } from '../../src-main/platform/logger';
 
 export interface TestControlPlane extends ControlPlane {
@@ -14,7 +14,17 @@ export interface TestControlPlane extends ControlPlane {
 }
 
 export async function startTestControlPlane(
-  options: { storeUrl?: string; dataDir?: string } = {},
+  options: {
+    storeUrl?: string;
+    dataDir?: string;
+    uiDistDir?: string;
+    /**
+     * Also run the scheduler and the controllers, as `flotilla server` does. Off by default: most
+     * suites test one component and start it themselves.
+     */
+    components?: boolean;
+    tuning?: ControlPlaneOptions['tuning'];
+  } = {},
 ): Promise<TestControlPlane> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'flotilla-test-')));
   const log = createLogger({
@@ -27,6 +37,11 @@ export async function startTestControlPlane(
     port: 0,
     storeUrl: options.storeUrl ?? `sqlite://${join(dataDir, 'state.db')}`,
     log,
+    ...(options.uiDistDir ? { uiDistDir: options.uiDistDir } : {}),
+    ...(options.tuning ? { tuning: options.tuning } : {}),
+    ...(options.components
+      ? {}
+      : { disable: ['scheduler', 'controllers'] as ('scheduler' | 'controllers')[] }),
   });
   return {
     ...cp,

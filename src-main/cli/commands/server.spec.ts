@@ -74,6 +74,7 @@ const options = (extra: Partial<ServerCommandOptions> = {}): ServerCommandOption
   port: 7443,
   host: '127.0.0.1',
   ui: false,
+  disable: [],
   logLevel: 'info',
   ...extra,
 });

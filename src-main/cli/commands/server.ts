@@ -1,10 +1,11 @@
 // `flotilla server`: runs the control plane headless until SIGTERM or SIGINT. The desktop app runs the
 // same startControlPlane in-process; this command is how servers, CI and the tests run it.
 import type { Command } from 'commander';
-import { Option } from 'commander';
-import { constants } from 'node:fs';
+import { InvalidArgumentError, Option } from 'commander';
+import { constants, existsSync } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ControlPlane, ControlPlaneOptions } from '../../control-plane/index';
 import type { Logger, LogLevel } from '../../platform/logger';
 import { createLogger, isLogLevel } from '../../platform/logger';
@@ -18,7 +19,24 @@ export interface ServerCommandOptions {
   host: string;
   store?: string;
   ui: boolean;
+  disable: Component[];
   logLevel: LogLevel;
+}
+
+const COMPONENTS = ['scheduler', 'controllers'] as const;
+type Component = (typeof COMPONENTS)[number];
+
+function parseComponents(value: string): Component[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const n of names) {
+    if (!(COMPONENTS as readonly string[]).includes(n)) {
+      throw new InvalidArgumentError(`Expected a comma-separated list of: ${COMPONENTS.join(', ')}.`);
+    }
+  }
+  return names as Component[];
 }
 
 type Signal = 'SIGTERM' | 'SIGINT';
@@ -66,6 +84,12 @@ export function registerServerCommand(program: Command, overrides: Partial<Serve
     .option('--host <address>', 'address to listen on (0.0.0.0 for all interfaces)', parseHost, DEFAULT_HOST)
     .option('--store <url>', 'state store URL (default: sqlite://<data-dir>/state.db)', parseStoreUrl)
     .option('--ui', 'also serve the web UI to a browser', false)
+    .option(
+      '--disable <components>',
+      'leave out parts of the control plane: scheduler, controllers',
+      parseComponents,
+      [],
+    )
     .addOption(
       new Option('--log-level <level>', 'debug, info, warn or error (env FLOTILLA_LOG_LEVEL)')
         .argParser(parseLogLevel)
@@ -86,7 +110,17 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
   const dataDir = path.resolve(expandHome(options.dataDir));
   await prepareDataDir(dataDir);
   const storeUrl = options.store ?? `sqlite://${path.join(dataDir, 'state.db')}`;
-  if (options.ui) log.warn('--ui: the web UI is not built yet; serving the API only');
+  let uiDistDir: string | undefined;
+  if (options.ui) {
+    uiDistDir = builtUiDir();
+    if (!existsSync(path.join(uiDistDir, 'index.html'))) {
+      throw new CliError(
+        'UiNotBuilt',
+        `--ui: the web UI is not built (no ${uiDistDir}); run \`npm run build:ui\` first`,
+        1,
+      );
+    }
+  }
 
   // Listen before starting, so a signal during start-up still leads to a clean stop.
   let stopping = false;
@@ -111,6 +145,8 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
       port: options.port,
       storeUrl,
       log,
+      ...(uiDistDir ? { uiDistDir } : {}),
+      ...(options.disable.length > 0 ? { disable: options.disable } : {}),
     });
     const first = await Promise.race([
       starting.then(
@@ -153,9 +189,12 @@ async function stop(cp: ControlPlane, log: Logger): Promise<number> {
   }
 }
 
-export function readyMessage(cp: Pick<ControlPlane, 'url' | 'kubeconfigPath'>): string {
+export function readyMessage(cp: Pick<ControlPlane, 'url' | 'kubeconfigPath' | 'loginUrl'>): string {
   return [
     `Flotilla control plane listening on ${cp.url}`,
+    ...(cp.loginUrl
+      ? ['', "Open the web UI (a one-time login link; the CA is the cluster's own):", `  ${cp.loginUrl()}`]
+      : []),
     `Admin kubeconfig: ${cp.kubeconfigPath}`,
     '',
     'Use it with kubectl:',
@@ -165,6 +204,11 @@ export function readyMessage(cp: Pick<ControlPlane, 'url' | 'kubeconfigPath'>): 
     'Stop with Ctrl+C or SIGTERM.',
     '',
   ].join('\n');
+}
+
+/** Where `npm run build:ui` puts the renderer: out/renderer at the package root. */
+export function builtUiDir(): string {
+  return fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 }
 
 /** Creates the data dir if needed (0700: it holds the CA key) and checks it is a usable folder. */

@@ -82,6 +82,16 @@ export const errors = {
       'UnsupportedMediaType',
       `the body of the request was in an unknown format: ${contentType}`,
     ),
+  /** A read or watch at a resourceVersion the server has not reached (504 Timeout, as Kubernetes). */
+  tooLargeResourceVersion: (wanted: number, current: number) =>
+    new ApiError(
+      504,
+      'Timeout',
+      `Too large resource version: ${wanted}, current: ${current}`,
+      {},
+      [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      1,
+    ),
   internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`),
   unavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message),
 };

@@ -1,7 +1,7 @@
 // Binds the schema module (definitions, type checking, patches, OpenAPI documents) to the shapes the
 // REST handlers use, turning patch failures into 400s that name the failing path.
 import type { ResourceInfo } from '../../shared/resources';
-import { errors } from './errors';
+import { ApiError, errors } from './errors';
 import type { SchemaLayer } from './rest/context';
 import type { OpenApiDocuments } from './server';
 import { definitionNameForKind } from './schema/definitions';
@@ -13,10 +13,17 @@ import { pruneUnknownFields } from './schema/type-check';
 function orThrow(kind: string, result: PatchResult): unknown {
   if (result.ok) return result.value;
   const { error } = result;
+  // A well-formed JSON patch that does not apply to this object (a failed `test`, a missing path) is
+  // 422 in Kubernetes; a malformed patch document is 400.
+  if (error.code === 'TestFailed' || error.code === 'PathNotFound') {
+    throw new ApiError(422, 'Invalid', `the ${kind} patch could not be applied: ${error.message}`, {}, [
+      { reason: 'FieldValueInvalid', field: 'patch', message: error.message },
+    ]);
+  }
   const where = error.path ? ` at ${error.path}` : '';
   const op = error.operationIndex !== undefined ? ` (operation ${error.operationIndex})` : '';
   throw errors.badRequest(`the ${kind} patch could not be applied${where}${op}: ${error.message}`, [
-    { type: 'FieldValueInvalid', ...(error.path ? { field: error.path } : {}), message: error.message },
+    { reason: 'FieldValueInvalid', ...(error.path ? { field: error.path } : {}), message: error.message },
   ]);
 }
 

@@ -62,7 +62,11 @@ export interface ApiServerOptions {
   clock?: () => Date;
   version?: { major: string; minor: string; gitVersion: string };
   bookmarkIntervalMs?: number;
+  /** Events the watch cache keeps per resource for watches that resume from a resourceVersion. */
+  eventCapacity?: number;
   serviceNetwork?: ServiceNetworkOptions;
+  /** Serves the web UI under /ui/ (same origin as the API, so the browser needs no CORS). */
+  ui?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** How long pods tolerate a not-ready or unreachable node before eviction (Kubernetes: 300). */
   defaultTolerationSeconds?: number;
 }
@@ -93,6 +97,7 @@ const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const cache = await WatchCache.start(options.store, options.resources, {
+    ...(options.eventCapacity !== undefined ? { eventCapacity: options.eventCapacity } : {}),
     onError: (err) => options.log.error(`watch cache: ${(err as Error).message}`),
   });
   const serviceAllocators = createServiceAllocators(options.store, options.serviceNetwork);
@@ -142,6 +147,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       keepAliveTimeout: 120_000,
     },
     (req, res) => {
+      if (options.ui?.(req, res)) return;
       handle(req, res).catch((err: unknown) => {
         if (!(err instanceof Error && 'code' in err && typeof err.code === 'number')) {
           options.log.error(`${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);

@@ -1,6 +1,6 @@
 // The Kubernetes API client contract shared by the controllers, the scheduler, the agent and the UI.
 // The logic (REST calls, list+watch, caches) is pure TypeScript over a Transport; each runtime brings
-// its transport: Node https with client certificates or tokens (`node-transport.node.ts`), the
+// its transport: Node https with client certificates or tokens (`../node/https-transport.ts`), the
 // browser's fetch in the renderer, or an in-process fake in unit tests.
 import type { ResourceInfo } from '../resources';
 import type { Status } from '../status';

@@ -154,7 +154,7 @@ function allocationError(err: unknown, name: string, field: string, wanted: unkn
   if (err instanceof ValueTakenError || err instanceof OutOfRangeError) {
     const reason = err instanceof ValueTakenError ? `provided ${what} is already allocated` : err.message;
     const cause: StatusCause = {
-      type: 'FieldValueInvalid',
+      reason: 'FieldValueInvalid',
       field,
       message: `Invalid value: ${JSON.stringify(wanted)}: ${what === 'IP' ? `failed to allocate IP ${String((wanted as string[])[0])}: ` : ''}${reason}`,
     };

@@ -37,12 +37,9 @@ export function expectKind(
     );
   }
   const obj = value as KubeObject;
-  if (obj.kind === undefined || obj.kind === '') {
-    throw errors.badRequest(`Object 'Kind' is missing in the request body (expected kind ${kindName})`);
-  }
-  if (obj.apiVersion === undefined || obj.apiVersion === '') {
-    throw errors.badRequest(`Object 'apiVersion' is missing in the request body (expected ${apiVersion})`);
-  }
+  // As Kubernetes' decoder does, the URL supplies what the body leaves out.
+  if (obj.kind === undefined || obj.kind === '') obj.kind = kindName;
+  if (obj.apiVersion === undefined || obj.apiVersion === '') obj.apiVersion = apiVersion;
   if (obj.kind !== kindName) {
     throw errors.badRequest(
       `the kind in the body (${String(obj.kind)}) does not match the expected kind (${kindName})`,
@@ -56,7 +53,7 @@ export function expectKind(
   if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) {
     throw errors.badRequest(`metadata must be an object, got ${describe(obj.metadata)}`, [
       {
-        type: 'FieldValueTypeInvalid',
+        reason: 'FieldValueTypeInvalid',
         field: 'metadata',
         message: `must be an object, got ${describe(obj.metadata)}`,
       },
@@ -98,7 +95,7 @@ export function checkSchema(
     const list = unknownFields.map((f) => `unknown field "${f}"`).join(', ');
     throw errors.badRequest(
       `strict decoding error: ${list}`,
-      unknownFields.map((f) => ({ type: 'FieldValueInvalid', field: f, message: 'unknown field' })),
+      unknownFields.map((f) => ({ reason: 'FieldValueInvalid', field: f, message: 'unknown field' })),
     );
   }
   return validation === 'Warn' ? unknownFields.map((f) => `unknown field "${f}"`) : [];

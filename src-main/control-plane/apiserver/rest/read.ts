@@ -190,7 +190,7 @@ async function waitForRevision(ctx: RestContext, rev: number): Promise<void> {
   if (rev <= ctx.cache.currentRevision()) return;
   const current = await ctx.store.currentRevision();
   if (rev > current) {
-    throw errors.gone(`Too large resource version: ${rev}, current: ${current}`);
+    throw errors.tooLargeResourceVersion(rev, current);
   }
   await ctx.cache.waitFor(rev);
 }

@@ -34,7 +34,7 @@ export function selectorPredicate(strategy: KindStrategy, query: URLSearchParams
       if (!get) {
         throw errors.badRequest(`field label not supported: ${term.field}`, [
           {
-            type: 'FieldValueNotSupported',
+            reason: 'FieldValueNotSupported',
             field: 'fieldSelector',
             message: `field label not supported: ${term.field}`,
           },

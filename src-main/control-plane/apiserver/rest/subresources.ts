@@ -82,7 +82,7 @@ export async function handleScale(
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
         throw errors.invalid('Scale', { group: SCALE_RESOURCE.group, name }, [
           {
-            type: 'FieldValueInvalid',
+            reason: 'FieldValueInvalid',
             field: 'spec.replicas',
             message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`,
           },
@@ -135,7 +135,7 @@ export async function handleBinding(
   const targetNode = (body.target as { name?: unknown } | undefined)?.name;
   if (typeof targetNode !== 'string' || targetNode === '') {
     throw errors.invalid('Binding', { name: info.name! }, [
-      { type: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
+      { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
     ]);
   }
   const name = info.name!;

@@ -53,7 +53,7 @@ export async function handleWatch(
   if (rvParam === '' || sendInitialEvents) await ctx.cache.sync();
   else if (afterRev !== undefined && afterRev > ctx.cache.currentRevision()) {
     const current = await ctx.store.currentRevision();
-    if (afterRev > current) throw errors.gone(`Too large resource version: ${afterRev}, current: ${current}`);
+    if (afterRev > current) throw errors.tooLargeResourceVersion(afterRev, current);
     await ctx.cache.waitFor(afterRev);
   }
 

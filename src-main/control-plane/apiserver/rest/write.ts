@@ -24,7 +24,9 @@ import {
   withResourceVersion,
 } from './objects';
 
-const MAX_RETRIES = 8;
+// Updates without a precondition retry until they land, as Kubernetes' GuaranteedUpdate does; the
+// bound only stops a pathological livelock.
+const MAX_RETRIES = 1000;
 
 /** Namespaces that always exist and cannot be deleted. */
 export const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
@@ -59,6 +61,7 @@ async function admitNamespace(
   ctx: RestContext,
   r: ResourceInfo,
   namespace: string | undefined,
+  name: string,
 ): Promise<void> {
   if (!r.namespaced || namespace === undefined) return;
   const nsResource = ctx.resources.find((x) => x.group === '' && x.plural === 'namespaces')!;
@@ -66,9 +69,10 @@ async function admitNamespace(
   const ns = ctx.cache.cacheFor(nsResource).get(objectKey(nsResource, namespace));
   if (!ns) throw errors.notFound({ group: '', kind: 'namespaces', name: namespace });
   if (ns.obj.metadata?.deletionTimestamp) {
+    const what = r.group ? `${r.plural}.${r.group}` : r.plural;
     throw errors.forbidden(
-      `unable to create new content in namespace ${namespace} because it is being terminated`,
-      target(r, undefined),
+      `${what} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+      target(r, name),
     );
   }
 }
@@ -116,7 +120,7 @@ export async function createObject(
     if (!meta.generateName) {
       throw invalid(r, '', [
         {
-          type: 'FieldValueRequired',
+          reason: 'FieldValueRequired',
           field: 'metadata.name',
           message: 'Required value: name or generateName is required',
         },
@@ -140,7 +144,7 @@ export async function createObject(
   ctx.hooks(r)?.admitCreate?.(obj);
   const causes = strategy.validateCreate?.(obj) ?? [];
   if (causes.length > 0) throw invalid(r, meta.name, causes);
-  await admitNamespace(ctx, r, meta.namespace);
+  await admitNamespace(ctx, r, meta.namespace, meta.name);
 
   if (dryRun) return { object: obj, warnings };
   const key = objectKey(r, meta.name, meta.namespace);
@@ -391,7 +395,7 @@ export function applyPatch(
     const e = err as Error & { field?: string };
     throw errors.badRequest(
       `the ${type} patch could not be applied: ${e.message}`,
-      e.field ? [{ type: 'FieldValueInvalid', field: e.field, message: e.message }] : [],
+      e.field ? [{ reason: 'FieldValueInvalid', field: e.field, message: e.message }] : [],
     );
   }
   if (!isPlainObject(result)) throw errors.badRequest('the patch did not produce an object');
@@ -477,7 +481,7 @@ export async function readDeleteOptions(
     if (policy !== 'Foreground' && policy !== 'Background' && policy !== 'Orphan') {
       throw invalid({ kind: 'DeleteOptions' } as ResourceInfo, '', [
         {
-          type: 'FieldValueNotSupported',
+          reason: 'FieldValueNotSupported',
           field: 'propagationPolicy',
           message: `Unsupported value: "${String(policy)}": supported values: "Foreground", "Background", "Orphan"`,
         },

@@ -74,7 +74,7 @@ describe('checkTypes', () => {
     const result = checkTypes(DEPLOYMENT, deployment({ replicas: 'three' }));
     expect(result.errors).toEqual([
       {
-        type: 'FieldValueTypeInvalid',
+        reason: 'FieldValueTypeInvalid',
         field: 'spec.replicas',
         message: 'Invalid value: "three": spec.replicas in body must be of type integer: "string"',
       },
@@ -176,7 +176,7 @@ describe('checkTypes', () => {
     expect(checkTypes(POD, ok).errors).toEqual([]);
     const bad = pod({ containers: [{ name: 'c', resources: { limits: { cpu: 'lots', memory: {} } } }] });
     const result = checkTypes(POD, bad);
-    expect(result.errors.map((e) => [e.field, e.type])).toEqual([
+    expect(result.errors.map((e) => [e.field, e.reason])).toEqual([
       ['spec.containers[0].resources.limits[cpu]', 'FieldValueInvalid'],
       ['spec.containers[0].resources.limits[memory]', 'FieldValueTypeInvalid'],
     ]);

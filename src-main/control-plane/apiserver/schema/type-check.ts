@@ -49,7 +49,7 @@ function renderValue(value: unknown): string {
 function typeError(ctx: Context, path: string, value: unknown, expected: string): void {
   const where = path || '<root>';
   ctx.errors.push({
-    type: 'FieldValueTypeInvalid',
+    reason: 'FieldValueTypeInvalid',
     field: path,
     message: `Invalid value: ${renderValue(value)}: ${where} in body must be of type ${expected}: "${jsonType(value)}"`,
   });
@@ -57,7 +57,7 @@ function typeError(ctx: Context, path: string, value: unknown, expected: string)
 
 function invalid(ctx: Context, path: string, value: unknown, detail: string): void {
   ctx.errors.push({
-    type: 'FieldValueInvalid',
+    reason: 'FieldValueInvalid',
     field: path,
     message: `Invalid value: ${renderValue(value)}: ${detail}`,
   });

@@ -44,7 +44,7 @@ export function formatValue(value: unknown): string {
 }
 
 function cause(type: string, path: FieldPath, body: string, detail?: string): StatusCause {
-  return { type, field: path.toString(), message: detail ? `${body}: ${detail}` : body };
+  return { reason: type, field: path.toString(), message: detail ? `${body}: ${detail}` : body };
 }
 
 export function required(path: FieldPath, detail = ''): StatusCause {

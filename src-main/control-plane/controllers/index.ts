@@ -1,0 +1,15 @@
+export { startControllerManager } from './controller-manager';
+export type { ControllerManager, ControllerManagerOptions } from './controller-manager';
+export { CONTROLLER_REGISTRY } from './registry';
+export type { ControllerFactory } from './registry';
+export type { ControllerContext } from './framework/context';
+export { createQueueController } from './framework/controller';
+export type { Controller, ControllerHandle, ReconcileFn, ReconcileResult } from './framework/controller';
+export { createSharedInformerFactory } from './framework/informer-factory';
+export type { SharedInformerFactory } from './framework/informer-factory';
+export { createExpectations } from './framework/expectations';
+export type { Expectations } from './framework/expectations';
+export { claimObjects } from './framework/ownership';
+export { compareForDeletion, isPodActive, isPodAvailable, isPodReady, isPodTerminal } from './framework/pods';
+export { createReplicaSetController, REPLICASET_CONTROLLER } from './replicaset/controller';
+export { createDeploymentController, DEPLOYMENT_CONTROLLER } from './deployment/controller';

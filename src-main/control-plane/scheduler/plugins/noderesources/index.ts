@@ -1,0 +1,2 @@
+export { nodeResourcesFit, fitReasons } from './fit';
+export { nodeResourcesBalancedAllocation } from './balanced-allocation';
