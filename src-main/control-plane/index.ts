@@ -3,14 +3,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../platform/logger';
-import { RESOURCES } from '../shared/resources';
+import { RESOURCES, resourceFor } from '../shared/resources';
 import type { IncomingMessage } from 'node:http';
 import { bearerToken, createAuthenticator } from './apiserver/auth/authenticator';
 import { withAuthenticatedGroup } from './apiserver/auth/user';
 import type { UserInfo } from './apiserver/auth/user';
 import { createLoginTokens, createUiHandler } from './apiserver/ui';
 import type { LoginTokens } from './apiserver/ui';
-import { createAuthorizer } from './apiserver/auth/authorizer';
+import { createAuthorizer, DEFAULT_RULES } from './apiserver/auth/authorizer';
+import { createNodeAuthorizerRule, podsFromCache } from './apiserver/auth/node-authorizer';
+import { APISERVER_CLIENT_CN } from '../shared/agent-api';
 import { loadTokenStore } from './apiserver/auth/tokens';
 import { strategyFor } from './apiserver/kinds';
 import { ADMIN_IDENTITY, ensurePki, issueClientCertificate, writeKubeconfig } from './apiserver/pki';
@@ -20,12 +22,12 @@ import { startApiServer } from './apiserver/server';
 import type { ApiServer } from './apiserver/server';
 import { openStore } from './store';
 import { startControllerManager } from './controllers/controller-manager';
+import { DESKTOP_NODE_LIFECYCLE } from './controllers/nodelifecycle';
 import type { SharedInformerFactory } from './controllers/framework/informer-factory';
 import { startScheduler } from './scheduler';
 import { createKubeApi } from '../shared/kube/client';
 import type { Node, Pod } from './scheduler/api-types';
 import { createNodeTransport } from '../shared/node/https-transport';
-import type { ResourceInfo } from '../shared/resources';
 
 export interface ControlPlaneOptions {
   dataDir: string;
@@ -67,7 +69,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const login = options.uiDistDir ? createLoginTokens() : undefined;
   const certOrToken = createAuthenticator({ caPem: pki.caPem, tokens });
   const store = await openStore(options.storeUrl ?? `sqlite://${join(dataDir, 'state.db')}`);
-  let apiServer: ApiServer;
+  // The API server's identity towards node agents (logs, exec, metrics); the agents trust only it.
+  const agentClient = await issueClientCertificate(pki.ca, { commonName: APISERVER_CLIENT_CN });
+  let apiServer: ApiServer | undefined;
+  const nodeRule = createNodeAuthorizerRule({ getPod: podsFromCache(() => apiServer?.cache) });
   try {
     apiServer = await startApiServer({
       store,
@@ -76,12 +81,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.caPem },
       authenticate: (req) => certOrToken(req) ?? sessionUser(login, req),
       ...(login && options.uiDistDir ? { ui: createUiHandler({ distDir: options.uiDistDir, login }) } : {}),
-      authorize: createAuthorizer(),
+      authorize: createAuthorizer([...DEFAULT_RULES, nodeRule]),
+      agentTls: { caPem: pki.caPem, ...agentClient },
       resources: RESOURCES,
       strategy: strategyFor,
       schema: schemaLayer,
       openapi: openApiDocuments,
       log: log.child('apiserver'),
+      // Admission and the node lifecycle controller must agree on how long pods wait out a dead node.
+      defaultTolerationSeconds: DESKTOP_NODE_LIFECYCLE.defaultTolerationSeconds,
       ...(tuning.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: tuning.bookmarkIntervalMs } : {}),
       ...(tuning.watchCacheEventCapacity !== undefined
         ? { eventCapacity: tuning.watchCacheEventCapacity }
@@ -132,8 +140,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         ...(shared
           ? {
               informers: {
-                pods: shared.informerFor<Pod>(resourceOf('', 'pods')),
-                nodes: shared.informerFor<Node>(resourceOf('', 'nodes')),
+                pods: shared.informerFor<Pod>(resourceFor('', 'pods')),
+                nodes: shared.informerFor<Node>(resourceFor('', 'nodes')),
               },
             }
           : {}),
@@ -166,10 +174,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return stopped;
     },
   };
-}
-
-function resourceOf(group: string, plural: string): ResourceInfo {
-  return RESOURCES.find((r) => r.group === group && r.plural === plural)!;
 }
 
 /** A browser session of the web UI (a bearer token obtained with the one-time login link). */

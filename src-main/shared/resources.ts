@@ -96,3 +96,10 @@ export function objectPath(r: ResourceInfo, name: string, namespace?: string): s
 export function findResourceByKind(apiVersion: string, kindName: string): ResourceInfo | undefined {
   return RESOURCES.find((r) => apiVersionOf(r) === apiVersion && r.kind === kindName);
 }
+
+/** A served resource by group and plural; throws for one that is not served (a programming error). */
+export function resourceFor(group: string, plural: string): ResourceInfo {
+  const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
+  if (!r) throw new Error(`resource ${plural}${group ? `.${group}` : ''} is not in shared/resources.ts`);
+  return r;
+}

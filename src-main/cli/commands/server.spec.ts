@@ -1,7 +1,7 @@
 // The command's own logic (options → control plane, signals → clean stop, errors → messages) with a
 // stand-in control plane; tests/cli.test.ts runs the real `flotilla server` end to end.
 import { EventEmitter } from 'node:events';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -54,6 +54,7 @@ function harness(start?: (o: ControlPlaneOptions) => Promise<ControlPlane>) {
     stdout: (t) => out.push(t),
     signals: signals as unknown as ServerDeps['signals'],
     exit: (code) => exits.push(code),
+    uiDistDir: () => path.join(dir, 'ui'),
   };
   return {
     deps,
@@ -102,14 +103,25 @@ describe('runServer', () => {
     expect(h.signals.listenerCount('SIGTERM') + h.signals.listenerCount('SIGINT')).toBe(0);
   });
 
-  it('passes --store through and warns that the UI is not built yet', async () => {
+  it('passes --store and the built UI through', async () => {
+    await mkdir(path.join(dir, 'ui'));
+    await writeFile(path.join(dir, 'ui', 'index.html'), '<!doctype html>');
     const h = harness();
     const running = runServer(options({ store: 'memory://', ui: true }), h.deps);
     await until(() => h.out.length > 0, 'the ready message');
     expect(h.started[0]?.storeUrl).toBe('memory://');
-    expect(h.logs.join('\n')).toMatch(/WARN .*UI is not built yet/);
+    expect(h.started[0]?.uiDistDir).toBe(path.join(dir, 'ui'));
     h.signals.emit('SIGINT', 'SIGINT');
     expect(await running).toBe(0);
+  });
+
+  it('refuses --ui when the UI is not built, saying how to build it', async () => {
+    const h = harness();
+    await expect(runServer(options({ ui: true }), h.deps)).rejects.toMatchObject({
+      code: 'UiNotBuilt',
+      message: expect.stringContaining('npm run build:ui'),
+    });
+    expect(h.started).toEqual([]);
   });
 
   it('awaits stop(), and a second signal during stop forces the exit', async () => {

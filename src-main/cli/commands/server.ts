@@ -51,6 +51,8 @@ export interface ServerDeps {
     off(signal: Signal, listener: (signal: Signal) => void): unknown;
   };
   exit(code: number): void;
+  /** Where the built web UI is (for --ui). */
+  uiDistDir(): string;
 }
 
 const defaultDeps: ServerDeps = {
@@ -61,6 +63,7 @@ const defaultDeps: ServerDeps = {
   stdout: (text) => process.stdout.write(text),
   signals: process,
   exit: (code) => process.exit(code),
+  uiDistDir: () => builtUiDir(),
 };
 
 export const DEFAULT_PORT = 6443;
@@ -112,7 +115,7 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
   const storeUrl = options.store ?? `sqlite://${path.join(dataDir, 'state.db')}`;
   let uiDistDir: string | undefined;
   if (options.ui) {
-    uiDistDir = builtUiDir();
+    uiDistDir = deps.uiDistDir();
     if (!existsSync(path.join(uiDistDir, 'index.html'))) {
       throw new CliError(
         'UiNotBuilt',

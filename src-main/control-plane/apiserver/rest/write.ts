@@ -56,16 +56,13 @@ function respond(res: ServerResponse, code: number, obj: KubeObject, warnings: s
   sendJson(res, code, obj, warnings.length > 0 ? { Warning: warningHeader(warnings) } : {});
 }
 
-/** NamespaceLifecycle admission: objects go only into namespaces that exist and are not terminating. */
-async function admitNamespace(
-  ctx: RestContext,
-  r: ResourceInfo,
-  namespace: string | undefined,
-  name: string,
-): Promise<void> {
+/**
+ * NamespaceLifecycle admission: objects go only into namespaces that exist and are not terminating.
+ * Reads the cache as it is: the caller has synced it with the store.
+ */
+function admitNamespace(ctx: RestContext, r: ResourceInfo, namespace: string | undefined, name: string): void {
   if (!r.namespaced || namespace === undefined) return;
   const nsResource = ctx.resources.find((x) => x.group === '' && x.plural === 'namespaces')!;
-  await ctx.cache.sync();
   const ns = ctx.cache.cacheFor(nsResource).get(objectKey(nsResource, namespace));
   if (!ns) throw errors.notFound({ group: '', kind: 'namespaces', name: namespace });
   if (ns.obj.metadata?.deletionTimestamp) {
@@ -144,11 +141,12 @@ export async function createObject(
   ctx.hooks(r)?.admitCreate?.(obj);
   const causes = strategy.validateCreate?.(obj) ?? [];
   if (causes.length > 0) throw invalid(r, meta.name, causes);
-  await admitNamespace(ctx, r, meta.namespace, meta.name);
+  // One catch-up with the store serves both checks below.
+  await ctx.cache.sync();
+  admitNamespace(ctx, r, meta.namespace, meta.name);
 
   if (dryRun) return { object: obj, warnings };
   const key = objectKey(r, meta.name, meta.namespace);
-  await ctx.cache.sync();
   if (ctx.cache.cacheFor(r).get(key)) throw errors.alreadyExists(target(r, meta.name));
   const undo = await ctx.hooks(r)?.beforeCreate?.(obj);
   try {

@@ -1,14 +1,17 @@
 // The ResourceInfo entries the controllers use, looked up once from the shared list.
-import { RESOURCES } from '../../../shared/resources';
-import type { ResourceInfo } from '../../../shared/resources';
+import { resourceFor } from '../../../shared/resources';
 
-function resource(group: string, plural: string): ResourceInfo {
-  const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
-  if (!r) throw new Error(`resource ${group}/${plural} is not in shared/resources`);
-  return r;
-}
+export const PODS = resourceFor('', 'pods');
+export const REPLICASETS = resourceFor('apps', 'replicasets');
+export const DEPLOYMENTS = resourceFor('apps', 'deployments');
+export const DAEMONSETS = resourceFor('apps', 'daemonsets');
+export const EVENTS = resourceFor('', 'events');
+export const NODES = resourceFor('', 'nodes');
+export const NAMESPACES = resourceFor('', 'namespaces');
+export const SERVICES = resourceFor('', 'services');
+export const ENDPOINTS = resourceFor('', 'endpoints');
+export const ENDPOINTSLICES = resourceFor('discovery.k8s.io', 'endpointslices');
+export const LEASES = resourceFor('coordination.k8s.io', 'leases');
 
-export const PODS = resource('', 'pods');
-export const REPLICASETS = resource('apps', 'replicasets');
-export const DEPLOYMENTS = resource('apps', 'deployments');
-export const EVENTS = resource('', 'events');
+/** Nodes heartbeat through Leases named after them in this namespace. */
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';

@@ -1,0 +1,1 @@
+export { createDaemonSetController, DAEMONSET_CONTROLLER } from './controller';

@@ -1,0 +1,1 @@
+export { createEndpointsController, ENDPOINT_CONTROLLER } from './controller';

@@ -1,0 +1,2 @@
+export { createEndpointSliceController, ENDPOINTSLICE_CONTROLLER } from './controller';
+export type { EndpointSliceOptions } from './controller';

@@ -1,0 +1,2 @@
+export { createNamespaceController, NAMESPACE_CONTROLLER, KUBERNETES_FINALIZER } from './controller';
+export type { NamespaceControllerOptions } from './controller';
