@@ -43,7 +43,8 @@ async function expectStatus(client: HttpsClient, method: string, path: string, b
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const server = await startServerProcess();
+  // The API server alone: no scheduler or controllers adding their own writes to the measurement.
+  const server = await startServerProcess({ args: ['--disable', 'scheduler,controllers'] });
   const { client } = server;
   const rows: BenchRow[] = [];
   try {

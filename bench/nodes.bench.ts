@@ -3,112 +3,10 @@
 // (`flotilla server`) so its CPU (% of one core, from /proc/PID/stat) and RSS (/proc/PID/status)
 // are its own; the hollow nodes run here. Goals: ≤ 25% of one core, ≤ 300 MB RSS.
 // Settings: BENCH_NODES (1000), BENCH_HEARTBEAT_SECONDS (10), BENCH_SECONDS (60), BENCH_REPEATS (1).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
-import { createKubeApi } from '../src-main/shared/kube/client';
-// With its .ts extension: tsx (which runs the benchmarks) reads a bare `.node` suffix as a native addon.
-import { createNodeTransport } from '../src-main/shared/node/https-transport';
-import type { NodeTransport } from '../src-main/shared/node/https-transport';
-import type { KubeApi } from '../src-main/shared/kube/types';
 import { startHollowNodes } from '../tests/support/hollow-nodes';
+import { startServerProcess } from './lib/control-plane-process';
 import type { BenchRow } from './lib/results';
 import { median } from './lib/stats';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const CLOCK_TICKS = 100; // USER_HZ on Linux x86-64 (getconf CLK_TCK)
-
-export interface ControlPlaneProcess {
-  pid: number;
-  url: string;
-  kubeconfigPath: string;
-  api: KubeApi;
-  transport: NodeTransport;
-  /** Another client with its own connection pool (so one workload does not queue behind another). */
-  connect(maxSockets?: number): { api: KubeApi; transport: NodeTransport };
-  /** utime + stime in seconds. */
-  cpuSeconds(): number;
-  rssBytes(): number;
-  stop(): Promise<void>;
-}
-
-/** Starts `flotilla server` on a free loopback port with a fresh data dir and connects to it. */
-export async function startControlPlaneProcess(
-  options: { maxSockets?: number } = {},
-): Promise<ControlPlaneProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(root, 'bin/flotilla.js'), 'server', '--data-dir', dataDir, '--port', '0', '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'inherit'], cwd: root },
-  );
-  const ready = await new Promise<{ url: string; kubeconfigPath: string }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => reject(new Error(`flotilla server did not start within 60 s:\n${out}`)),
-      60_000,
-    );
-    child.on('exit', (code) => reject(new Error(`flotilla server exited with ${code}:\n${out}`)));
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const url = /listening on (\S+)/.exec(out)?.[1];
-      const kubeconfigPath = /Admin kubeconfig: (\S+)/.exec(out)?.[1];
-      if (url && kubeconfigPath) {
-        clearTimeout(timer);
-        resolve({ url, kubeconfigPath });
-      }
-    });
-  });
-  const kubeconfig = parseYaml(readFileSync(ready.kubeconfigPath, 'utf8')) as {
-    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
-    users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
-  };
-  const b64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
-  const cluster = kubeconfig.clusters[0]!.cluster;
-  const user = kubeconfig.users[0]!.user;
-  const connect = (maxSockets = options.maxSockets ?? 128) => {
-    const transport = createNodeTransport({
-      server: cluster.server,
-      caPem: b64(cluster['certificate-authority-data']),
-      certPem: b64(user['client-certificate-data']),
-      keyPem: b64(user['client-key-data']),
-      maxSockets,
-    });
-    return { api: createKubeApi(transport), transport };
-  };
-  const { api, transport } = connect();
-  const pid = child.pid!;
-  return {
-    pid,
-    ...ready,
-    api,
-    transport,
-    connect,
-    cpuSeconds() {
-      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    },
-    rssBytes() {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-      return Number(kb ?? 0) * 1024;
-    },
-    async stop() {
-      transport.close();
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(forced);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 const envNumber = (name: string, fallback: number) => {
   const v = Number(process.env[name]);
@@ -123,9 +21,11 @@ interface Sample {
 }
 
 async function once(count: number, heartbeatSeconds: number, seconds: number): Promise<Sample> {
-  const cp = await startControlPlaneProcess();
+  // A whole control plane, controllers included: node lifecycle reads every heartbeat, as it would.
+  const cp = await startServerProcess();
+  const { api } = cp.connect();
   let errors = 0;
-  const fleet = await startHollowNodes(cp.api, {
+  const fleet = await startHollowNodes(api, {
     count,
     capacity: { cpu: '8', memory: '32Gi', pods: 110 },
     heartbeatSeconds,

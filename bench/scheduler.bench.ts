@@ -17,7 +17,7 @@ import type { KubeApi, KubeObjectLike } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
 import { startHollowNodes } from '../tests/support/hollow-nodes';
-import { startControlPlaneProcess } from './nodes.bench';
+import { startServerProcess } from './lib/control-plane-process';
 import type { BenchRow } from './lib/results';
 import { median, percentile } from './lib/stats';
 
@@ -68,13 +68,15 @@ type Mode = 'live' | 'backlog';
  * binding and events included), like kube-scheduler's scheduler_perf measuring a pending backlog.
  */
 async function once(mode: Mode, nodeCount: number, podCount: number, creators: number): Promise<Sample> {
-  const cp = await startControlPlaneProcess({ maxSockets: 128 });
+  // The benchmark runs the scheduler itself (in this process), so the server runs without one.
+  const cp = await startServerProcess({ args: ['--disable', 'scheduler,controllers'], maxSockets: 128 });
+  const { api } = cp.connect(128);
   const schedClient = cp.connect(128);
   const watchClient = cp.connect(4);
   const abort = new AbortController();
   try {
     const r0 = performance.now();
-    const fleet = await startHollowNodes(cp.api, {
+    const fleet = await startHollowNodes(api, {
       count: nodeCount,
       capacity: { cpu: '32', memory: '128Gi', pods: 110 },
       heartbeatSeconds: 0,
@@ -86,7 +88,7 @@ async function once(mode: Mode, nodeCount: number, podCount: number, creators: n
     const owners: KubeObjectLike[] = [];
     for (let i = 0; i < 100; i++) {
       owners.push(
-        await cp.api.create(
+        await api.create(
           CONFIGMAPS,
           { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `workload-${i}` } },
           'default',
@@ -111,7 +113,7 @@ async function once(mode: Mode, nodeCount: number, podCount: number, creators: n
         const owner = owners[i % owners.length]!;
         const name = `bench-${i}`;
         created.set(name, performance.now());
-        await cp.api.create(
+        await api.create(
           PODS,
           {
             apiVersion: 'v1',

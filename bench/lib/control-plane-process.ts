@@ -9,6 +9,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readKubeconfig } from '../../src-main/control-plane/apiserver/pki/kubeconfig';
+import { createKubeApi } from '../../src-main/shared/kube/client';
+import type { KubeApi } from '../../src-main/shared/kube/types';
+import { createNodeTransport } from '../../src-main/shared/node/https-transport';
+import type { NodeTransport } from '../../src-main/shared/node/https-transport';
 
 export interface ServerProcess {
   pid: number;
@@ -16,6 +20,8 @@ export interface ServerProcess {
   dataDir: string;
   kubeconfig: string;
   client: HttpsClient;
+  /** A typed client with its own connection pool (so one workload does not queue behind another). */
+  connect(maxSockets?: number): { api: KubeApi; transport: NodeTransport };
   /** Resident memory in bytes (from /proc). */
   rssBytes(): number;
   /** CPU time (user + system) consumed so far, in seconds. */
@@ -131,13 +137,30 @@ export function httpsClient(
   };
 }
 
-export async function startServerProcess(extraArgs: string[] = []): Promise<ServerProcess> {
+/**
+ * Starts `flotilla server` on a free loopback port with a fresh data dir (`args` adds options such
+ * as `--disable scheduler,controllers`) and connects to it: a raw HTTPS client for load generation
+ * and `connect()` for typed clients, each with its own connection pool.
+ */
+export async function startServerProcess(
+  options: { args?: string[]; maxSockets?: number } = {},
+): Promise<ServerProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flotilla-bench-'));
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['bin/flotilla.js', 'server', '--data-dir', dataDir, '--port', String(port), ...extraArgs],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOTILLA_LOG_LEVEL: 'warn' } },
+    [
+      'bin/flotilla.js',
+      'server',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      ...(options.args ?? []),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -145,7 +168,7 @@ export async function startServerProcess(extraArgs: string[] = []): Promise<Serv
   try {
     await waitFor(
       () => existsSync(kubeconfig) || child.exitCode !== null,
-      30_000,
+      60_000,
       'the control plane to start',
     );
   } catch (err) {
@@ -154,7 +177,13 @@ export async function startServerProcess(extraArgs: string[] = []): Promise<Serv
   }
   if (child.exitCode !== null) throw new Error(`flotilla server exited (${child.exitCode}): ${stderr}`);
   const creds = await readKubeconfig(kubeconfig);
-  const client = httpsClient(creds);
+  const client = httpsClient(creds, options.maxSockets);
+  const transports: NodeTransport[] = [];
+  const connect = (maxSockets = options.maxSockets ?? 128) => {
+    const transport = createNodeTransport({ ...creds, maxSockets });
+    transports.push(transport);
+    return { api: createKubeApi(transport), transport };
+  };
   const pid = child.pid!;
   const procField = (file: string) => readFileSync(`/proc/${pid}/${file}`, 'utf8');
   return {
@@ -163,17 +192,22 @@ export async function startServerProcess(extraArgs: string[] = []): Promise<Serv
     dataDir,
     kubeconfig,
     client,
+    connect,
     rssBytes: () => Number(/VmRSS:\s+(\d+)/.exec(procField('status'))?.[1] ?? 0) * 1024,
     cpuSeconds: () => {
-      const fields = procField('stat').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+      // Fields after the parenthesised command name: utime is field 14, stime 15 (USER_HZ = 100).
+      const stat = procField('stat');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     async stop() {
       client.agent.destroy();
+      for (const t of transports) t.close();
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null) child.kill('SIGKILL');
+      const forced = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(forced);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
