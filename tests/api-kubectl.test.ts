@@ -170,6 +170,8 @@ describeKubectl(suiteName, () => {
         ['replicasets', 'rs', 'apps/v1', 'true', 'ReplicaSet'],
         ['leases', '', 'coordination.k8s.io/v1', 'true', 'Lease'],
         ['endpointslices', '', 'discovery.k8s.io/v1', 'true', 'EndpointSlice'],
+        ['nodes', '', 'metrics.k8s.io/v1beta1', 'false', 'NodeMetrics'],
+        ['pods', '', 'metrics.k8s.io/v1beta1', 'true', 'PodMetrics'],
       ];
       for (const [name, shortNames, apiVersion, namespaced, kind] of expected) {
         expect(byName.get(`${name} ${apiVersion}`), name).toEqual({
@@ -194,7 +196,13 @@ describeKubectl(suiteName, () => {
 
     it('api-versions lists every served group version', async () => {
       const versions = (await ok(['api-versions'])).trim().split('\n');
-      expect(versions).toEqual(['apps/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1', 'v1']);
+      expect(versions).toEqual([
+        'apps/v1',
+        'coordination.k8s.io/v1',
+        'discovery.k8s.io/v1',
+        'metrics.k8s.io/v1beta1',
+        'v1',
+      ]);
     });
 
     it('explain pods, a nested field, and --recursive', async () => {

@@ -22,7 +22,8 @@ import { startApiServer } from './apiserver/server';
 import type { ApiServer } from './apiserver/server';
 import { openStore } from './store';
 import { startControllerManager } from './controllers/controller-manager';
-import { DESKTOP_NODE_LIFECYCLE } from './controllers/nodelifecycle';
+import { createNodeLifecycleController, DESKTOP_NODE_LIFECYCLE } from './controllers/nodelifecycle';
+import type { NodeLifecycleSettings } from './controllers/nodelifecycle';
 import type { SharedInformerFactory } from './controllers/framework/informer-factory';
 import { startScheduler } from './scheduler';
 import { createKubeApi } from '../shared/kube/client';
@@ -49,6 +50,11 @@ export interface ControlPlaneOptions {
   };
   /** Parts to leave out, e.g. for a benchmark that runs its own scheduler: 'scheduler', 'controllers'. */
   disable?: ('scheduler' | 'controllers')[];
+  /** Controller settings (default: the desktop presets). */
+  controllers?: {
+    /** Node lifecycle timings; defaultTolerationSeconds also goes to the API server's admission. */
+    nodeLifecycle?: Partial<NodeLifecycleSettings>;
+  };
 }
 
 export interface ControlPlane {
@@ -63,6 +69,7 @@ export interface ControlPlane {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const { dataDir, log } = options;
   const tuning = options.tuning ?? {};
+  const nodeLifecycle = { ...DESKTOP_NODE_LIFECYCLE, ...options.controllers?.nodeLifecycle };
   await mkdir(dataDir, { recursive: true });
   const pki = await ensurePki(dataDir, { hosts: [options.host], log: log.child('pki') });
   const tokens = await loadTokenStore(dataDir);
@@ -89,7 +96,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       openapi: openApiDocuments,
       log: log.child('apiserver'),
       // Admission and the node lifecycle controller must agree on how long pods wait out a dead node.
-      defaultTolerationSeconds: DESKTOP_NODE_LIFECYCLE.defaultTolerationSeconds,
+      defaultTolerationSeconds: nodeLifecycle.defaultTolerationSeconds,
       ...(tuning.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: tuning.bookmarkIntervalMs } : {}),
       ...(tuning.watchCacheEventCapacity !== undefined
         ? { eventCapacity: tuning.watchCacheEventCapacity }
@@ -129,7 +136,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     if (!disabled.has('controllers')) {
       const { api, transport } = await componentApi('system:kube-controller-manager');
       transports.push(transport);
-      controllers = await startControllerManager({ api, log });
+      controllers = await startControllerManager({
+        api,
+        log,
+        registry: { nodelifecycle: (ctx) => createNodeLifecycleController(ctx, nodeLifecycle) },
+      });
     }
     if (!disabled.has('scheduler')) {
       const { api, transport } = await componentApi('system:kube-scheduler');

@@ -342,7 +342,11 @@ export class PodSyncer {
     const policy = pullPolicyOf(container);
     if (policy !== 'Always') {
       const present = await this.runtime.imagePresent(image);
-      if (present) return;
+      if (present) {
+        // The kubelet's event for a start without a pull (`kubectl describe` shows it).
+        this.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
+        return;
+      }
       if (policy === 'Never') {
         throw new ContainerStartError(
           'ErrImageNeverPull',

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ResourceInfo } from '../../shared/resources';
 import type { Store } from '../store/types';
 import {
@@ -28,6 +29,9 @@ import type { RequestInfo } from './request-info';
 import type { Logger, RestContext, RestHooks, SchemaLayer } from './rest/context';
 import { addDefaultTolerations } from './admission/default-tolerations';
 import { handleResource } from './rest/handler';
+import { requestUser, withNodeRestriction } from './auth/node-authorizer';
+import { createNodeApis, streamingVerb, writeSocketError } from './proxy';
+import type { AgentTls } from './proxy';
 import { WatchCache } from './storage/watch-cache';
 
 export interface UserInfo {
@@ -67,12 +71,14 @@ export interface ApiServerOptions {
   serviceNetwork?: ServiceNetworkOptions;
   /** Serves the web UI under /ui/ (same origin as the API, so the browser needs no CORS). */
   ui?: (req: IncomingMessage, res: ServerResponse) => boolean;
-  /** How long pods tolerate a not-ready or unreachable node before eviction (Kubernetes: 300). */
+  /**
+   * How long pods tolerate a not-ready or unreachable node before eviction. Defaults to Kubernetes'
+   * 300 s; the control plane passes its node-lifecycle preset's figure so the two agree.
+   */
   defaultTolerationSeconds?: number;
+  /** The API server's client identity towards node agents (pods/log, pods/exec, metrics.k8s.io). */
+  agentTls?: AgentTls;
 }
-
-/** Desktop default: a laptop's cluster should move pods off a dead machine in well under a minute. */
-export const DEFAULT_TOLERATION_SECONDS = 30;
 
 export interface SerializedDocument {
   json: string;
@@ -101,12 +107,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     onError: (err) => options.log.error(`watch cache: ${(err as Error).message}`),
   });
   const serviceAllocators = createServiceAllocators(options.store, options.serviceNetwork);
-  const tolerationSeconds = options.defaultTolerationSeconds ?? DEFAULT_TOLERATION_SECONDS;
+  const tolerationSeconds = options.defaultTolerationSeconds ?? 300;
   const podHooks: RestHooks = { admitCreate: (pod) => addDefaultTolerations(pod, tolerationSeconds) };
   const ctx: RestContext = {
     store: options.store,
     cache,
-    hooks: (r) =>
+    hooks: withNodeRestriction((r) =>
       r.group !== ''
         ? undefined
         : r.plural === 'services'
@@ -114,6 +120,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
           : r.plural === 'pods'
             ? podHooks
             : undefined,
+    ),
     clock: options.clock ?? (() => new Date()),
     strategy: options.strategy,
     resources: options.resources,
@@ -156,19 +163,47 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       });
     },
   );
+  const nodeApis = options.agentTls
+    ? createNodeApis({ cache, tls: options.agentTls, log: options.log })
+    : undefined;
+  // Upgrades (kubectl exec over WebSocket) are authenticated and authorized like any request.
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    // Upgraded sockets leave the server's bookkeeping: close() must end them itself.
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    (async () => {
+      const { info } = admit(req);
+      if (info.kind !== 'resource' || !nodeApis?.proxy.serves(info))
+        throw errors.badRequest(`${req.url ?? ''} cannot be upgraded`);
+      await nodeApis.proxy.upgrade(req, socket, head, info);
+    })().catch((err: unknown) => writeSocketError(socket, err));
+  });
   // Watches are long-lived; Node's default request timeout would cut them.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const early = parseRequest(req.method ?? 'GET', req.url ?? '/');
+    if (early.kind === 'nonResource' && PUBLIC_PATHS.has(early.path)) return nonResource(req, res, early);
+    const { info, user } = admit(req);
+    if (info.kind === 'resource' && nodeApis?.proxy.serves(info)) return nodeApis.proxy.serve(req, res, info);
+    if (info.kind === 'resource' && nodeApis?.metrics.serves(info))
+      return nodeApis.metrics.serve(req, res, info);
+    if (info.kind === 'resource') return requestUser.run(user, () => handleResource(ctx, req, res, info));
+    return nonResource(req, res, info);
+  }
+
+  /** Authenticates and authorizes a request (401/403 thrown as ApiError). */
+  function admit(req: IncomingMessage): { info: RequestInfo; user: UserInfo } {
     const info = parseRequest(req.method ?? 'GET', req.url ?? '/');
-    if (info.kind === 'nonResource' && PUBLIC_PATHS.has(info.path)) return nonResource(req, res, info);
     const user = options.authenticate(req);
     if (!user) throw errors.unauthorized();
     const attrs: AuthorizationAttributes =
       info.kind === 'resource'
         ? {
-            verb: info.verb,
+            verb: streamingVerb(info),
             group: info.group,
             resource: info.resource,
             ...(info.subresource !== undefined ? { subresource: info.subresource } : {}),
@@ -178,8 +213,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         : { verb: info.verb, group: '', resource: '', path: info.path };
     const decision = options.authorize(user, attrs);
     if (!decision.allowed) throw forbidden(user, attrs, decision.reason);
-    if (info.kind === 'resource') return handleResource(ctx, req, res, info);
-    return nonResource(req, res, info);
+    return { info, user };
   }
 
   function nonResource(
@@ -210,15 +244,17 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       case '/apis': {
         const aggregated = wantsAggregated(req.headers.accept);
         if (aggregated) {
-          return sendJson(res, 200, aggregatedDiscovery(options.resources, path === '/api', aggregated), {
+          const doc = aggregatedDiscovery(options.resources, path === '/api', aggregated);
+          if (nodeApis && path === '/apis')
+            (doc.items as unknown[]).push(nodeApis.metrics.discovery.aggregatedItem());
+          return sendJson(res, 200, doc, {
             'Content-Type': aggregated === 'v2' ? AGGREGATED_DISCOVERY_V2 : AGGREGATED_DISCOVERY_V2BETA1,
           });
         }
-        return sendJson(
-          res,
-          200,
-          path === '/api' ? apiVersions(serverAddress) : apiGroupList(options.resources),
-        );
+        if (path === '/api') return sendJson(res, 200, apiVersions(serverAddress));
+        const groups = apiGroupList(options.resources);
+        if (nodeApis) (groups.groups as unknown[]).push(nodeApis.metrics.discovery.group());
+        return sendJson(res, 200, groups);
       }
       case '/openapi/v2':
         return sendDocument(req, res, options.openapi.v2(), false);
@@ -229,6 +265,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const doc = options.openapi.v3GroupVersion(path.slice('/openapi/v3/'.length));
       if (doc) return sendDocument(req, res, doc, info.query.get('hash') === doc.hash);
     }
+    const metricsDoc = nodeApis?.metrics.discovery.forPath(path);
+    if (metricsDoc) return sendJson(res, 200, metricsDoc);
     const parts = path.split('/').filter(Boolean);
     if (parts[0] === 'api' && parts.length === 2) {
       const list = apiResourceList(options.resources, '', parts[1]!);
@@ -263,6 +301,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     async close() {
       repair.stop();
       cache.stop();
+      nodeApis?.close();
+      for (const socket of upgraded) socket.destroy();
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -60,7 +60,12 @@ function respond(res: ServerResponse, code: number, obj: KubeObject, warnings: s
  * NamespaceLifecycle admission: objects go only into namespaces that exist and are not terminating.
  * Reads the cache as it is: the caller has synced it with the store.
  */
-function admitNamespace(ctx: RestContext, r: ResourceInfo, namespace: string | undefined, name: string): void {
+function admitNamespace(
+  ctx: RestContext,
+  r: ResourceInfo,
+  namespace: string | undefined,
+  name: string,
+): void {
   if (!r.namespaced || namespace === undefined) return;
   const nsResource = ctx.resources.find((x) => x.group === '' && x.plural === 'namespaces')!;
   const ns = ctx.cache.cacheFor(nsResource).get(objectKey(nsResource, namespace));

@@ -1,0 +1,290 @@
+// The agent as one running node: its API server first (so the control plane can reach it while it
+// registers), then the Node (registration, lease, status), the pod network once the control plane
+// assigned a pod CIDR, the pod informer feeding the Kubelet, and the service proxy.
+//
+// Order matters for restart safety: the Kubelet makes its first pass only after the pod informer has
+// listed, so an agent that restarts never mistakes "not listed yet" for "no pods" — containers of pods
+// that still exist are adopted, those of pods deleted meanwhile are removed. While the API server is
+// away everything keeps running on the last known state; informers relist and writes retry.
+import { mkdir } from 'node:fs/promises';
+import Docker from 'dockerode';
+import { findResourceByKind } from '../shared/resources';
+import type { ResourceInfo } from '../shared/resources';
+import { createKubeApi } from '../shared/kube/client';
+import { createEventRecorder } from '../shared/kube/events';
+import type { EventRecorderHandle } from '../shared/kube/events';
+import { createInformer } from '../shared/kube/informer';
+import type { InformerWithState } from '../shared/kube/informer';
+import { createNodeTransport } from '../shared/node/https-transport';
+import type { NodeTransport } from '../shared/node/https-transport';
+import type { KubeApi } from '../shared/kube/types';
+import type { AgentConfig } from './config';
+import { Kubelet } from './kubelet';
+import { readMachineFacts, systemMachine } from './node/machine';
+import type { MachineFacts, MachineSource } from './node/machine';
+import { NodeManager } from './node/node-manager';
+import type { NodeHealth } from './node/node-status';
+import { ServiceProxy } from './network/service-proxy';
+import type { ProxyHealth } from './network/service-proxy';
+import type { Iptables } from './network/iptables';
+import type { Pod } from './pods/types';
+import { ReferencedObjects } from './referenced-objects';
+import { DockerRuntime, engineMessage } from './runtime/docker-runtime';
+import { startAgentServer } from './server/agent-server';
+import type { AgentServer } from './server/agent-server';
+import { StatsCollector } from './server/stats';
+import { StatusWriter } from './status-writer';
+import { AGENT_VERSION } from './version';
+import { dockerOptions } from './docker-host';
+import { teardownNode } from './teardown';
+
+const PODS = findResourceByKind('v1', 'Pod') as ResourceInfo;
+
+export interface AgentDeps {
+  docker?: Docker;
+  machine?: MachineSource;
+  iptables?: Iptables;
+  /** Whether the service proxy may change the firewall (default: running as root). */
+  privileged?: boolean;
+  log?: (message: string) => void;
+  /** Kubelet full-pass interval (default 10 s). */
+  resyncIntervalMs?: number;
+  leaseIntervalMs?: number;
+}
+
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  readonly api: KubeApi;
+  /** The agent API's port (the configured one, or the one bound when configured 0). */
+  readonly port: number;
+  /** Resolves when the pod network exists and the Kubelet runs (the Node can become Ready). */
+  readonly ready: Promise<void>;
+  kubelet(): Kubelet | undefined;
+  proxy(): ServiceProxy | undefined;
+  node: NodeManager;
+  /** Stops the agent; pods keep running (an agent restart adopts them). */
+  stop(): Promise<void>;
+  /** Node removal: stops the agent and removes its containers, pod network and service rules. */
+  teardown(): Promise<void>;
+}
+
+export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Promise<RunningAgent> {
+  const log = deps.log ?? ((m: string) => console.error(`[agent] ${m}`));
+  const docker = deps.docker ?? new Docker(dockerOptions(config.dockerHost));
+  await mkdir(config.rootDir, { recursive: true });
+
+  const transport: NodeTransport = createNodeTransport({
+    server: config.apiServer,
+    caPem: config.caPem,
+    certPem: config.clientCertPem,
+    keyPem: config.clientKeyPem,
+    userAgent: `flotilla-agent/${AGENT_VERSION} (${config.nodeName})`,
+  });
+  const api = createKubeApi(transport);
+  const server: AgentServer = await startAgentServer({
+    caPem: config.caPem,
+    certPem: config.servingCertPem,
+    keyPem: config.servingKeyPem,
+    host: config.listenAddress,
+    port: config.port,
+    log: (m) => log(`api: ${m}`),
+  });
+  const recorder: EventRecorderHandle = createEventRecorder(api, {
+    component: 'kubelet',
+    host: config.nodeName,
+    log: { warn: (m, f) => log(`events: ${m} ${f?.error instanceof Error ? f.error.message : ''}`) },
+  });
+
+  // ----------------------------------------------------------------------------- node health
+  let podNetwork: NodeHealth['podNetwork'] = {
+    ready: false,
+    message: 'waiting for the control plane to assign a pod CIDR',
+  };
+  let proxyHealth: ProxyHealth | undefined = config.proxy.enabled
+    ? { ready: false, reason: 'Starting', message: 'service proxy is starting' }
+    : undefined;
+  let lastFacts: MachineFacts | undefined;
+  const machine = deps.machine ?? systemMachine;
+  const readFacts = async () =>
+    (lastFacts = await readMachineFacts(
+      {
+        rootDir: config.rootDir,
+        hostRoot: config.hostRoot,
+        ...(config.nodeIP ? { nodeIP: config.nodeIP } : {}),
+      },
+      machine,
+    ));
+  const health = async (): Promise<NodeHealth> => {
+    let runtime: NodeHealth['runtime'];
+    try {
+      runtime = { ok: true, version: (await docker.version()).Version };
+    } catch (err) {
+      runtime = { ok: false, message: `cannot reach the Docker engine: ${engineMessage(err)}` };
+    }
+    return { runtime, podNetwork, ...(proxyHealth ? { proxy: proxyHealth } : {}) };
+  };
+  const node = new NodeManager({
+    api,
+    nodeName: config.nodeName,
+    labels: config.labels,
+    taints: config.taints,
+    port: server.port,
+    agentVersion: AGENT_VERSION,
+    readFacts,
+    health,
+    ...(deps.leaseIntervalMs ? { leaseIntervalMs: deps.leaseIntervalMs } : {}),
+    log: (m) => log(`node: ${m}`),
+  });
+  const nodeRef = () => ({
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: config.nodeName, uid: node.nodeUid ?? config.nodeName },
+  });
+
+  let kubelet: Kubelet | undefined;
+  let proxy: ServiceProxy | undefined;
+  let podInformer: InformerWithState<Pod & { metadata: { name?: string } }> | undefined;
+  let referenced: ReferencedObjects | undefined;
+  let stats: StatsCollector | undefined;
+  let runtime: DockerRuntime | undefined;
+  let stopped = false;
+
+  const bringUp = async (): Promise<void> => {
+    await node.register();
+    node.start();
+    const podCidr = await node.waitForPodCidr();
+    if (stopped) return;
+    log(`pod CIDR ${podCidr}`);
+    runtime = new DockerRuntime({
+      docker,
+      nodeName: config.nodeName,
+      podCidr,
+      networkName: config.networkName,
+      bridgeName: config.bridgeName,
+    });
+    for (let attempt = 0; !stopped; attempt++) {
+      try {
+        await runtime.ensurePodNetwork();
+        podNetwork = { ready: true };
+        break;
+      } catch (err) {
+        podNetwork = { ready: false, message: `cannot create the pod network: ${engineMessage(err)}` };
+        node.requestStatusUpdate();
+        log(podNetwork.message);
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * 2 ** Math.min(attempt, 5))));
+      }
+    }
+    if (stopped) return;
+
+    // Pods bound to this node, and the ConfigMaps/Secrets of their namespaces.
+    podInformer = createInformer<Pod & { metadata: { name?: string } }>(api, PODS, {
+      fieldSelector: `spec.nodeName=${config.nodeName}`,
+      onError: (m, err) => log(`pods: ${m}: ${err instanceof Error ? err.message : JSON.stringify(err)}`),
+    });
+    const informer = podInformer;
+    referenced = new ReferencedObjects(
+      api,
+      () => kubelet?.podsChanged(),
+      (m) => log(`objects: ${m}`),
+    );
+    const refs = referenced;
+    const namespaces = () => new Set(informer.lister.list().map((p) => p.metadata.namespace ?? 'default'));
+    const podsChanged = () => {
+      void refs.track(namespaces()).then(() => kubelet?.podsChanged());
+    };
+    informer.addHandlers({ onAdd: podsChanged, onUpdate: podsChanged, onDelete: podsChanged });
+    await informer.start();
+    await refs.track(namespaces());
+    if (stopped) return;
+
+    const writer = new StatusWriter(api, undefined, (m) => log(`status: ${m}`));
+    const facts = lastFacts ?? (await readFacts());
+    kubelet = new Kubelet({
+      nodeName: config.nodeName,
+      hostIP: facts.internalIP,
+      runtime,
+      rootDir: config.rootDir,
+      pods: () => informer.lister.list(),
+      lookup: refs,
+      recorder,
+      onStatus: writer.onStatus,
+      onTerminated: writer.onTerminated,
+      ...(deps.resyncIntervalMs ? { resyncIntervalMs: deps.resyncIntervalMs } : {}),
+      log: (m) => log(`kubelet: ${m}`),
+    });
+    await kubelet.start();
+    const k = kubelet;
+    stats = new StatsCollector({
+      nodeName: config.nodeName,
+      containers: () => k.stats(),
+      podUid: (ns, name) => informer.lister.get(name, ns)?.metadata.uid,
+    });
+    stats.start();
+    const collector = stats;
+    server.attach({
+      logs: (ns, pod, container, options) => k.logs(ns, pod, container, options),
+      exec: (ns, pod, container, options) => k.exec(ns, pod, container, options),
+      statsSummary: () => collector.summary(),
+    });
+    node.requestStatusUpdate();
+    log(
+      `node ${config.nodeName} is up: pod network ${config.networkName} (${podCidr}), agent API on port ${server.port}`,
+    );
+
+    if (config.proxy.enabled && !stopped) {
+      proxy = new ServiceProxy({
+        api,
+        prefix: config.proxy.chainPrefix,
+        masqueradeBit: config.proxy.masqueradeBit,
+        clusterCIDR: config.clusterCIDR,
+        bridgeName: config.bridgeName,
+        ...(deps.iptables ? { iptables: deps.iptables } : {}),
+        ...(deps.privileged !== undefined ? { privileged: deps.privileged } : {}),
+        log: (m) => log(`proxy: ${m}`),
+        onHealth: (h) => {
+          proxyHealth = h;
+          node.requestStatusUpdate();
+          if (!h.ready && h.reason !== 'Starting')
+            recorder.event(nodeRef(), 'Warning', 'ServiceProxyUnavailable', h.message);
+        },
+      });
+      proxyHealth = await proxy.start();
+      node.requestStatusUpdate();
+    }
+  };
+
+  const ready = bringUp();
+  ready.catch((err: unknown) => {
+    if (!stopped)
+      log(`agent start-up failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  });
+
+  async function stop(): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    node.stop();
+    proxy?.stop();
+    stats?.stop();
+    kubelet?.stop();
+    podInformer?.stop();
+    referenced?.stop();
+    await server.close();
+    await Promise.race([recorder.flush(), new Promise((r) => setTimeout(r, 2_000).unref())]);
+    transport.close();
+  }
+
+  return {
+    config,
+    api,
+    port: server.port,
+    ready,
+    kubelet: () => kubelet,
+    proxy: () => proxy,
+    node,
+    stop,
+    async teardown() {
+      await stop();
+      await teardownNode(config, { docker, ...(deps.iptables ? { iptables: deps.iptables } : {}), log });
+    },
+  };
+}

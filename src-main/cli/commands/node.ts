@@ -1,0 +1,109 @@
+// `flotilla node add docker` and `flotilla node remove NAME`: enroll the local Docker engine as a node
+// of a running `flotilla server` (found through its data dir: kubeconfig and cluster CA), and take a
+// node out again leaving nothing behind. Steps are printed as they happen; a failure prints the
+// reason and exits non-zero.
+import type { Command } from 'commander';
+import path from 'node:path';
+import type { DockerNodeOptions, RemoveDockerNodeOptions } from '../../enrollment/docker';
+import { defaultDataDir, expandHome } from '../../platform/paths';
+import { parsePort } from '../options';
+
+export interface NodeDeps {
+  addDockerNode(options: DockerNodeOptions): Promise<unknown>;
+  removeDockerNode(options: RemoveDockerNodeOptions): Promise<void>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+  exit(code: number): void;
+}
+
+const defaultDeps: NodeDeps = {
+  // Imported on use: `flotilla --help` should not load dockerode.
+  addDockerNode: async (o) => (await import('../../enrollment/docker')).addDockerNode(o),
+  removeDockerNode: async (o) => (await import('../../enrollment/docker')).removeDockerNode(o),
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  exit: (code) => process.exit(code),
+};
+
+interface CommonOptions {
+  dataDir: string;
+  kubeconfig?: string;
+}
+
+export function registerNodeCommand(program: Command, overrides: Partial<NodeDeps> = {}): Command {
+  const deps = { ...defaultDeps, ...overrides };
+  const node = program.command('node').description('add and remove the machines of the cluster');
+  const dataDirOption = [
+    '-d, --data-dir <dir>',
+    'data dir of the running `flotilla server` (kubeconfig, cluster CA)',
+    defaultDataDir(),
+  ] as const;
+
+  node
+    .command('add')
+    .description('make a machine a node')
+    .command('docker')
+    .description('make the local Docker engine a node: its agent runs in a container on that engine')
+    .option(...dataDirOption)
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)')
+    .option('--name <name>', "node name (default: this machine's host name)")
+    .option(
+      '--docker-host <url>',
+      'the engine: unix:///path/docker.sock or tcp://HOST:PORT (default: DOCKER_HOST or the default socket)',
+    )
+    .option('--agent-port <number>', 'port of the agent API on the host (default 10250)', parsePort)
+    .addHelpText('after', '\nExample:\n  flotilla node add docker --name laptop\n  kubectl get nodes')
+    .action(async (options: CommonOptions & { name?: string; dockerHost?: string; agentPort?: number }) => {
+      deps.exit(
+        await step(deps, () =>
+          deps.addDockerNode({
+            dataDir: resolveDir(options.dataDir),
+            ...(options.kubeconfig ? { kubeconfig: path.resolve(options.kubeconfig) } : {}),
+            ...(options.name ? { name: options.name } : {}),
+            ...(options.dockerHost ? { dockerHost: options.dockerHost } : {}),
+            ...(options.agentPort !== undefined ? { agentPort: options.agentPort } : {}),
+            progress: (line) => deps.stdout(`${line}\n`),
+          }),
+        ),
+      );
+    });
+
+  node
+    .command('remove')
+    .description('drain a node, stop its agent, remove what it created, then delete the Node')
+    .argument('<name>', 'the node')
+    .option(...dataDirOption)
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)')
+    .action(async (name: string, options: CommonOptions) => {
+      deps.exit(
+        await step(deps, () =>
+          deps.removeDockerNode({
+            name,
+            dataDir: resolveDir(options.dataDir),
+            ...(options.kubeconfig ? { kubeconfig: path.resolve(options.kubeconfig) } : {}),
+            progress: (line) => deps.stdout(`${line}\n`),
+          }),
+        ),
+      );
+    });
+  return node;
+}
+
+function resolveDir(dir: string): string {
+  return path.resolve(expandHome(dir));
+}
+
+/** Runs a command body: 0 when it succeeds, else prints `flotilla: <reason>` and returns 1. */
+export async function step(deps: Pick<NodeDeps, 'stderr'>, body: () => Promise<unknown>): Promise<number> {
+  try {
+    await body();
+    return 0;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const message = err instanceof Error ? err.message : String(err);
+    deps.stderr(
+      `flotilla: ${message}${typeof code === 'string' && err instanceof Error && err.name === 'EnrollmentError' ? ` [${code}]` : ''}\n`,
+    );
+    return 1;
+  }
+}

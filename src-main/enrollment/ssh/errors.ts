@@ -1,0 +1,146 @@
+// Typed SSH failures. Each carries a code (the enrollment controller writes it into the Machine's
+// status and the CLI prints it) and the context needed to act on it; `toJSON` lets them cross a
+// process boundary as data.
+
+export type SshErrorCode =
+  | 'AuthFailed'
+  | 'HostUnreachable'
+  | 'HostKeyUnknown'
+  | 'HostKeyMismatch'
+  | 'Timeout'
+  | 'Disconnected'
+  | 'CommandFailed'
+  | 'UploadFailed'
+  | 'ChecksumMismatch'
+  | 'ForwardFailed'
+  | 'SshError';
+
+export class SshError extends Error {
+  constructor(
+    readonly code: SshErrorCode,
+    message: string,
+    /** `user@host:port` the error is about. */
+    readonly target?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = code;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { code: this.code, message: this.message };
+    for (const [k, v] of Object.entries(this)) if (v !== undefined && typeof v !== 'function') out[k] = v;
+    return out;
+  }
+}
+
+/** The server refused every offered credential (wrong password, a key it does not accept). */
+export class AuthFailed extends SshError {
+  constructor(
+    target: string,
+    readonly methods: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      'AuthFailed',
+      `authentication to ${target} failed (tried ${methods.join(', ') || 'no method'}): check the user, key or password`,
+      target,
+      options,
+    );
+  }
+}
+
+/** No TCP connection: refused, no route, DNS failure. */
+export class HostUnreachable extends SshError {
+  constructor(
+    target: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('HostUnreachable', `cannot reach ${target}: ${reason}`, target, options);
+  }
+}
+
+/**
+ * First contact: nothing is pinned for this host yet. The caller shows `fingerprint` to the user and
+ * connects again with it accepted.
+ */
+export class HostKeyUnknown extends SshError {
+  constructor(
+    target: string,
+    readonly fingerprint: string,
+    readonly keyType: string,
+  ) {
+    super(
+      'HostKeyUnknown',
+      `the host key of ${target} is not yet accepted: it presented ${keyType} ${fingerprint}; accept it to continue`,
+      target,
+    );
+  }
+}
+
+/** The host presented a key other than the accepted one: refused (a reinstalled host, or an attack). */
+export class HostKeyMismatch extends SshError {
+  constructor(
+    target: string,
+    readonly expected: string,
+    readonly actual: string,
+    readonly keyType: string,
+  ) {
+    super(
+      'HostKeyMismatch',
+      `host key mismatch for ${target}: expected ${expected} but the host presented ${keyType} ${actual}; ` +
+        `refusing to connect (if the host was reinstalled, accept the new fingerprint explicitly)`,
+      target,
+    );
+  }
+}
+
+export class SshTimeout extends SshError {
+  constructor(
+    target: string,
+    readonly operation: string,
+    readonly timeoutMs: number,
+  ) {
+    super('Timeout', `${operation} on ${target} timed out after ${timeoutMs} ms`, target);
+  }
+}
+
+export class Disconnected extends SshError {
+  constructor(target: string, detail = 'the connection closed') {
+    super('Disconnected', `${target}: ${detail}`, target);
+  }
+}
+
+export class CommandFailed extends SshError {
+  constructor(
+    target: string,
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly signal?: string,
+  ) {
+    const how = exitCode === null ? `signal ${signal ?? '?'}` : `exit code ${exitCode}`;
+    const tail = stderr.trim().split('\n').slice(-3).join(' / ');
+    super('CommandFailed', `${target}: \`${command}\` failed with ${how}${tail ? `: ${tail}` : ''}`, target);
+  }
+}
+
+export class ChecksumMismatch extends SshError {
+  constructor(
+    target: string,
+    readonly remotePath: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(
+      'ChecksumMismatch',
+      `${target}: ${remotePath} has sha256 ${actual}, expected ${expected}; the upload was discarded`,
+      target,
+    );
+  }
+}
+
+export function isSshError(err: unknown): err is SshError {
+  return err instanceof SshError;
+}
