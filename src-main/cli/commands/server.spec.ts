@@ -55,6 +55,7 @@ function harness(start?: (o: ControlPlaneOptions) => Promise<ControlPlane>) {
     signals: signals as unknown as ServerDeps['signals'],
     exit: (code) => exits.push(code),
     uiDistDir: () => path.join(dir, 'ui'),
+    startNodeWatchdog: async () => ({ stop: () => undefined }),
   };
   return {
     deps,

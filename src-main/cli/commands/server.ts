@@ -53,6 +53,8 @@ export interface ServerDeps {
   exit(code: number): void;
   /** Where the built web UI is (for --ui). */
   uiDistDir(): string;
+  /** Keeps the agents of this data dir's Docker nodes running (they are containers on this machine). */
+  startNodeWatchdog(dataDir: string, log: Logger): Promise<{ stop(): void }>;
 }
 
 const defaultDeps: ServerDeps = {
@@ -64,6 +66,11 @@ const defaultDeps: ServerDeps = {
   signals: process,
   exit: (code) => process.exit(code),
   uiDistDir: () => builtUiDir(),
+  startNodeWatchdog: async (dataDir, log) =>
+    (await import('../../enrollment/docker/watchdog')).startDockerNodeWatchdog({
+      dataDir,
+      log: (line) => log.warn(line),
+    }),
 };
 
 export const DEFAULT_PORT = 6443;
@@ -171,9 +178,11 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
       return await stop(cp, log);
     }
     cp = first.cp;
+    const watchdog = await deps.startNodeWatchdog(dataDir, log.child('nodes'));
     deps.stdout(readyMessage(cp));
     const signal = await signalled;
     log.info(`received ${signal}: stopping`);
+    watchdog.stop();
     return await stop(cp, log);
   } finally {
     // Kept until here so that a second signal during stop() still forces the exit.
