@@ -5,6 +5,7 @@ import { onUnauthorized } from './api/context';
 import { createAppRouter } from './router';
 import { useSessionStore } from './stores/session';
 import './styles/main.css';
+import './styles/details.css';
 
 const app = createApp(App);
 const pinia = createPinia();

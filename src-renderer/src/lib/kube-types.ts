@@ -19,12 +19,20 @@ export interface Condition {
   reason?: string;
   message?: string;
   lastTransitionTime?: string;
+  lastHeartbeatTime?: string;
 }
 
 export interface ContainerState {
   waiting?: { reason?: string; message?: string };
   running?: { startedAt?: string };
-  terminated?: { reason?: string; exitCode?: number; signal?: number; message?: string };
+  terminated?: {
+    reason?: string;
+    exitCode?: number;
+    signal?: number;
+    message?: string;
+    startedAt?: string;
+    finishedAt?: string;
+  };
 }
 
 export interface ContainerStatus {
@@ -34,18 +42,26 @@ export interface ContainerStatus {
   state?: ContainerState;
   lastState?: ContainerState;
   image?: string;
+  imageID?: string;
+  started?: boolean;
+}
+
+export interface PodContainer {
+  name: string;
+  image?: string;
+  command?: string[];
+  args?: string[];
+  ports?: { name?: string; containerPort: number; protocol?: string; hostPort?: number }[];
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
 }
 
 export interface Pod extends Obj {
   spec?: {
     nodeName?: string;
-    containers?: {
-      name: string;
-      image?: string;
-      resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-    }[];
-    initContainers?: { name: string }[];
+    containers?: PodContainer[];
+    initContainers?: PodContainer[];
     readinessGates?: unknown[];
+    tolerations?: { key?: string; operator?: string; value?: string; effect?: string }[];
   };
   status?: {
     phase?: string;
@@ -54,6 +70,7 @@ export interface Pod extends Obj {
     podIP?: string;
     hostIP?: string;
     startTime?: string;
+    qosClass?: string;
     conditions?: Condition[];
     containerStatuses?: ContainerStatus[];
     initContainerStatuses?: ContainerStatus[];
@@ -65,7 +82,7 @@ export interface Node extends Obj {
     podCIDR?: string;
     podCIDRs?: string[];
     unschedulable?: boolean;
-    taints?: { key: string; effect: string }[];
+    taints?: { key: string; value?: string; effect: string; timeAdded?: string }[];
   };
   status?: {
     capacity?: Record<string, string>;
@@ -121,7 +138,16 @@ export interface Endpoints extends Obj {
 }
 
 export interface Workload extends Obj {
-  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> }; paused?: boolean };
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> };
+    paused?: boolean;
+    strategy?: {
+      type?: string;
+      rollingUpdate?: { maxSurge?: number | string; maxUnavailable?: number | string };
+    };
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: Pod['spec'] };
+  };
   status?: {
     replicas?: number;
     readyReplicas?: number;
@@ -135,6 +161,7 @@ export interface Workload extends Obj {
     numberAvailable?: number;
     updatedNumberScheduled?: number;
     conditions?: Condition[];
+    unavailableReplicas?: number;
   };
 }
 
