@@ -1116,6 +1116,32 @@ describeKubectl(suiteName, () => {
       expect(await fails(['get', 'pod', 'graceful', '-n', 'kubectl-demo'])).toMatch(/NotFound/);
     });
 
+    it('drain cordons a node and evicts its pods through pods/eviction', async () => {
+      await ok(
+        ['create', '-f', '-'],
+        YAML.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'drain-me' } }),
+      );
+      await ok(
+        ['create', '-f', '-'],
+        YAML.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'evictee', namespace: 'kubectl-demo' },
+          spec: { nodeName: 'drain-me', containers: [{ name: 'c', image: 'busybox:1.36' }] },
+        }),
+      );
+      // No controller owns the pod, hence --force; grace 0 so the eviction deletes it at once.
+      const out = await ok(['drain', 'drain-me', '--force', '--grace-period=0', '--timeout=30s']);
+      expect(out).toContain('node/drain-me cordoned');
+      expect(out).toContain('pod/evictee evicted');
+      expect(out).toContain('node/drain-me drained');
+      expect(await fails(['get', 'pod', 'evictee', '-n', 'kubectl-demo'])).toMatch(/NotFound/);
+      expect(
+        (await json<{ spec: { unschedulable?: boolean } }>(['get', 'node', 'drain-me'])).spec.unschedulable,
+      ).toBe(true);
+      await ok(['delete', 'node', 'drain-me']);
+    });
+
     it('delete --wait returns only once the object is gone', async () => {
       await ok(
         ['create', '-f', '-'],

@@ -7,7 +7,7 @@ import type { ResourceRequest } from '../request-info';
 import type { RestContext } from './context';
 import { handleGet, handleList } from './read';
 import { selectorPredicate } from './selectors';
-import { handleBinding, handleNamespaceFinalize, handleScale } from './subresources';
+import { handleBinding, handleEviction, handleNamespaceFinalize, handleScale } from './subresources';
 import { handleWatch } from './watch';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './write';
 
@@ -77,6 +77,9 @@ export async function handleResource(
       break;
     case 'finalize':
       if (info.verb === 'update') return handleNamespaceFinalize(ctx, req, res, info, r);
+      break;
+    case 'eviction':
+      if (info.verb === 'create') return handleEviction(ctx, req, res, info, r);
       break;
     default:
       throw errors.unavailable(

@@ -16,7 +16,15 @@ import type { RestContext } from './context';
 import { expectKind, readObject } from './decode';
 import { clone, isPlainObject, timestamp } from './objects';
 import { getObject } from './read';
-import { applyPatch, commitUpdate, guaranteedUpdate, isDryRun, patchTypeOf } from './write';
+import {
+  applyPatch,
+  commitUpdate,
+  deleteObject,
+  guaranteedUpdate,
+  isDryRun,
+  parseDeleteOptions,
+  patchTypeOf,
+} from './write';
 
 const SCALE_RESOURCE = { group: 'autoscaling', version: 'v1', kind: 'Scale' } as const;
 
@@ -184,4 +192,29 @@ export async function handleNamespaceFinalize(
     return ns;
   });
   sendJson(res, 200, result);
+}
+
+/**
+ * pods/eviction (what `kubectl drain` posts): a delete that honours disruption budgets. Flotilla
+ * serves no PodDisruptionBudgets yet, so every eviction is allowed and becomes a graceful delete
+ * with the Eviction's deleteOptions.
+ */
+export async function handleEviction(
+  ctx: RestContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  info: ResourceRequest,
+  r: ResourceInfo,
+): Promise<void> {
+  const body = await readObject(req);
+  const apiVersion =
+    isPlainObject(body) && body.apiVersion === 'policy/v1beta1' ? 'policy/v1beta1' : 'policy/v1';
+  const eviction = expectKind(body, r, 'Eviction', apiVersion);
+  const name = info.name!;
+  if (eviction.metadata?.name && eviction.metadata.name !== name) {
+    throw errors.badRequest(`name in URL does not match name in Eviction object`);
+  }
+  const deleteOptions = isPlainObject(eviction.deleteOptions) ? eviction.deleteOptions : {};
+  await deleteObject(ctx, r, name, info.namespace, parseDeleteOptions(deleteOptions, info.query));
+  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }

@@ -464,10 +464,15 @@ export async function readDeleteOptions(
   const body = await readBody(req);
   let opts: Record<string, unknown> = {};
   if (body.length > 0) {
-    const parsed = parseObjectBody(body, 'application/json');
+    const parsed = parseObjectBody(body, mediaType(req));
     if (!isPlainObject(parsed)) throw errors.badRequest('DeleteOptions must be a JSON object');
     opts = parsed;
   }
+  return parseDeleteOptions(opts, query);
+}
+
+/** DeleteOptions from a body (or an Eviction's `deleteOptions`), with query parameters taking precedence. */
+export function parseDeleteOptions(opts: Record<string, unknown>, query: URLSearchParams): DeleteOptions {
   const grace = query.get('gracePeriodSeconds') ?? opts.gracePeriodSeconds;
   const policy = query.get('propagationPolicy') ?? opts.propagationPolicy;
   const orphan = query.get('orphanDependents') ?? opts.orphanDependents;
