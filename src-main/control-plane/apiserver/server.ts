@@ -28,6 +28,7 @@ import { parseRequest } from './request-info';
 import type { RequestInfo } from './request-info';
 import type { Logger, RestContext, RestHooks, SchemaLayer } from './rest/context';
 import { addDefaultTolerations } from './admission/default-tolerations';
+import { negotiateOpenApiV2, OPENAPI_V2_PROTOBUF, openApiV2Protobuf } from './schema/openapi-v2-proto';
 import { handleResource } from './rest/handler';
 import { requestUser, withNodeRestriction } from './auth/node-authorizer';
 import { createNodeApis, streamingVerb, writeSocketError } from './proxy';
@@ -256,8 +257,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         if (nodeApis) (groups.groups as unknown[]).push(nodeApis.metrics.discovery.group());
         return sendJson(res, 200, groups);
       }
-      case '/openapi/v2':
-        return sendDocument(req, res, options.openapi.v2(), false);
+      case '/openapi/v2': {
+        // kubectl's client-side validation asks for gnostic's protobuf; browsers and tools get JSON.
+        const format = negotiateOpenApiV2(req.headers.accept);
+        if (!format)
+          throw errors.notAcceptable(`only application/json and ${OPENAPI_V2_PROTOBUF} are served`);
+        const json = options.openapi.v2();
+        if (format === 'json') return sendDocument(req, res, json, false, { Vary: 'Accept' });
+        const pb = openApiV2Protobuf(json);
+        return sendDocument(req, res, { body: pb.bytes, hash: pb.hash }, false, {
+          Vary: 'Accept',
+          'Content-Type': OPENAPI_V2_PROTOBUF,
+        });
+      }
       case '/openapi/v3':
         return sendJson(res, 200, options.openapi.v3Index());
     }
@@ -320,20 +332,25 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 function sendDocument(
   req: IncomingMessage,
   res: ServerResponse,
-  doc: SerializedDocument,
+  doc: SerializedDocument | { body: Uint8Array; hash: string },
   immutable: boolean,
+  extraHeaders: Record<string, string> = {},
 ) {
+  // Each representation has its own hash, so a cached JSON copy never validates a protobuf request.
   const etag = `"${doc.hash}"`;
   const headers: Record<string, string> = {
     ETag: etag,
     'Cache-Control': immutable ? 'public, immutable' : 'no-cache, private',
+    ...extraHeaders,
   };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers);
     res.end();
     return;
   }
-  sendRaw(res, 200, doc.json, headers);
+  if ('json' in doc) return sendRaw(res, 200, doc.json, headers);
+  res.writeHead(200, { 'Content-Length': doc.body.length, ...headers });
+  res.end(doc.body);
 }
 
 function forbidden(user: UserInfo, attrs: AuthorizationAttributes, reason: string | undefined) {
