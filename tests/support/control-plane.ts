@@ -13,6 +13,11 @@ export interface TestControlPlane extends ControlPlane {
   dispose(): Promise<void>;
 }
 
+/** A fresh data dir, for tests that stop a control plane and start another on the same one. */
+export async function newDataDir(prefix = 'flotilla-test-'): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
 export async function startTestControlPlane(
   options: {
     storeUrl?: string;
@@ -24,9 +29,11 @@ export async function startTestControlPlane(
      */
     components?: boolean;
     tuning?: ControlPlaneOptions['tuning'];
+    /** Controller settings a test shortens (node-failure timings). */
+    controllers?: ControlPlaneOptions['controllers'];
   } = {},
 ): Promise<TestControlPlane> {
-  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'flotilla-test-')));
+  const dataDir = options.dataDir ?? (await newDataDir());
   const log = createLogger({
     component: 'test',
     level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
@@ -39,6 +46,7 @@ export async function startTestControlPlane(
     log,
     ...(options.uiDistDir ? { uiDistDir: options.uiDistDir } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
+    ...(options.controllers ? { controllers: options.controllers } : {}),
     ...(options.components
       ? {}
       : { disable: ['scheduler', 'controllers'] as ('scheduler' | 'controllers')[] }),
