@@ -436,6 +436,214 @@ const SPECIAL: Record<string, Schema> = {
   },
 };
 
+// ---------------------------------------------------------------------------------------------
+// Flotilla's own kinds (group flotilla.dev), written by hand like a CRD's schema. Names follow the
+// reverse-domain convention of the Kubernetes definitions: dev.flotilla.v1.Machine.
+const FLOTILLA_GROUPS = new Set(['flotilla.dev']);
+const FLOTILLA = 'dev.flotilla.v1';
+const API_VERSION_DOC =
+  'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
+const KIND_DOC =
+  'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
+
+function flotillaDefinitions(): Record<string, Schema> {
+  const ref = (name: string): Schema => ({ $ref: `#/definitions/${name}` });
+  const s = (description: string, extra: Schema = {}): Schema => ({ type: 'string', description, ...extra });
+  const int = (description: string): Schema => ({ type: 'integer', format: 'int32', description });
+  const gvk = (kind: string) => [{ group: 'flotilla.dev', version: 'v1', kind }];
+  const mapList = (key: string): Schema => ({
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': [key],
+    'x-kubernetes-patch-strategy': 'merge',
+    'x-kubernetes-patch-merge-key': key,
+  });
+  const fingerprint = (what: string) =>
+    s(`${what} as OpenSSH prints it: "SHA256:" followed by 43 base64 characters (ssh-keygen -l -E sha256).`);
+  const secretRef = (what: string): Schema => ({
+    ...ref(`${FLOTILLA}.SecretReference`),
+    description: `A Secret holding ${what}.`,
+  });
+  return {
+    [`${FLOTILLA}.Machine`]: {
+      type: 'object',
+      description:
+        'Machine is a computer the cluster runs pods on, and how to reach it: the local Docker engine, or a host reached over SSH. The enrollment controller connects, verifies the host key, runs preflight checks, pushes and starts the agent and waits for its Node to be Ready, reporting each step in status.',
+      properties: {
+        apiVersion: s(API_VERSION_DOC),
+        kind: s(KIND_DOC),
+        metadata: { ...ref(`${META}.ObjectMeta`), description: OBJECT_META_DOC },
+        spec: { ...ref(`${FLOTILLA}.MachineSpec`), description: SPEC_DOC('Machine') },
+        status: { ...ref(`${FLOTILLA}.MachineStatus`), description: STATUS_DOC('Machine') },
+      },
+      required: ['spec'],
+      'x-kubernetes-group-version-kind': gvk('Machine'),
+    },
+    [`${FLOTILLA}.MachineList`]: {
+      type: 'object',
+      description: 'MachineList is a list of Machines.',
+      properties: {
+        apiVersion: s(API_VERSION_DOC),
+        kind: s(KIND_DOC),
+        metadata: { ...ref(`${META}.ListMeta`), description: LIST_META_DOC },
+        items: {
+          type: 'array',
+          items: ref(`${FLOTILLA}.Machine`),
+          description: 'Items is the list of Machines.',
+        },
+      },
+      required: ['items'],
+      'x-kubernetes-group-version-kind': gvk('MachineList'),
+    },
+    [`${FLOTILLA}.MachineSpec`]: {
+      type: 'object',
+      description: 'MachineSpec says how to reach a machine and what its Node gets.',
+      properties: {
+        type: s(
+          'How the machine is reached.\n\nPossible enum values:\n - `"docker"` the local (or a remote) Docker engine\n - `"ssh"` a host reached over SSH',
+          {
+            enum: ['docker', 'ssh'],
+          },
+        ),
+        docker: {
+          ...ref(`${FLOTILLA}.MachineDockerSpec`),
+          description: 'Docker engine settings (type docker).',
+        },
+        ssh: { ...ref(`${FLOTILLA}.MachineSSHSpec`), description: 'SSH settings (type ssh).' },
+        nodeName: s("The name of the Node the machine runs as. Defaults to the Machine's name."),
+        labels: {
+          type: 'object',
+          additionalProperties: { type: 'string' },
+          description: 'Labels the Node gets when it registers.',
+        },
+        taints: {
+          type: 'array',
+          items: ref('io.k8s.api.core.v1.Taint'),
+          description: 'Taints the Node gets when it registers.',
+          'x-kubernetes-list-type': 'atomic',
+        },
+      },
+      required: ['type'],
+    },
+    [`${FLOTILLA}.MachineDockerSpec`]: {
+      type: 'object',
+      description: 'MachineDockerSpec selects a Docker engine.',
+      properties: {
+        host: s('The engine: unix:///var/run/docker.sock or tcp://HOST:PORT. Empty: the local engine.'),
+      },
+    },
+    [`${FLOTILLA}.MachineSSHSpec`]: {
+      type: 'object',
+      description: 'MachineSSHSpec says how to reach a host over SSH.',
+      properties: {
+        address: s('Host name or IP address of the machine.'),
+        port: int('SSH port. Defaults to 22.'),
+        user: s('The user to log in as. Defaults to root; another user needs Docker access or sudo.'),
+        privateKeySecretRef: secretRef('the private key (key "ssh-privatekey" unless set)'),
+        passwordSecretRef: secretRef('the password (key "password" unless set)'),
+        jump: {
+          ...ref(`${FLOTILLA}.MachineJumpHost`),
+          description: 'Reach the machine through this host (like ssh -J).',
+        },
+        sudo: { type: 'boolean', description: 'Run privileged commands through sudo -n.' },
+        hostKeyFingerprint: fingerprint(
+          'The host key the user accepted. A host presenting another key is refused. Empty on first contact: status.observedHostKeyFingerprint shows what the host presented, for the user to accept',
+        ),
+      },
+      required: ['address'],
+    },
+    [`${FLOTILLA}.MachineJumpHost`]: {
+      type: 'object',
+      description: 'MachineJumpHost is an SSH host the connection goes through.',
+      properties: {
+        address: s('Host name or IP address of the jump host.'),
+        port: int('SSH port. Defaults to 22.'),
+        user: s("The user to log in as. Defaults to the machine's user."),
+        hostKeyFingerprint: fingerprint("The jump host's accepted host key"),
+      },
+      required: ['address'],
+    },
+    [`${FLOTILLA}.SecretReference`]: {
+      type: 'object',
+      description: 'SecretReference names a key of a Secret.',
+      properties: {
+        name: s('Name of the Secret.'),
+        namespace: s('Namespace of the Secret.'),
+        key: s("The key in the Secret's data."),
+      },
+      required: ['name', 'namespace'],
+      'x-kubernetes-map-type': 'atomic',
+    },
+    [`${FLOTILLA}.MachineStatus`]: {
+      type: 'object',
+      description: "MachineStatus is the progress and state of a machine's enrollment.",
+      properties: {
+        phase: s(
+          'Where the machine is in its life.\n\nPossible enum values:\n - `"Pending"`\n - `"Connecting"`\n - `"Enrolling"`\n - `"Ready"`\n - `"Failed"`\n - `"Removing"`',
+          {
+            enum: ['Pending', 'Connecting', 'Enrolling', 'Ready', 'Failed', 'Removing'],
+          },
+        ),
+        conditions: {
+          type: 'array',
+          items: ref(`${FLOTILLA}.MachineCondition`),
+          description: 'Conditions of the machine (Ready, HostKeyAccepted, PreflightPassed...).',
+          ...mapList('type'),
+        },
+        nodeName: s('The Node the machine runs as.'),
+        observedHostKeyFingerprint: fingerprint('The host key the machine presented at the last contact'),
+        reachability: s(
+          'How the agent reaches the API server.\n\nPossible enum values:\n - `"direct"`\n - `"tunnel"` through an SSH remote forward the control plane holds',
+          {
+            enum: ['direct', 'tunnel'],
+          },
+        ),
+        steps: {
+          type: 'array',
+          items: ref(`${FLOTILLA}.MachineStep`),
+          description: 'The enrollment steps in order, with their state and timings.',
+          ...mapList('name'),
+        },
+        observedGeneration: {
+          type: 'integer',
+          format: 'int64',
+          description: 'The spec generation the status describes.',
+        },
+      },
+    },
+    [`${FLOTILLA}.MachineStep`]: {
+      type: 'object',
+      description: 'MachineStep is one step of an enrollment.',
+      properties: {
+        name: s('The step.', {
+          enum: ['connect', 'verify-host-key', 'preflight', 'push-agent', 'start-agent', 'wait-ready'],
+        }),
+        state: s("The step's state.", { enum: ['pending', 'running', 'done', 'failed', 'skipped'] }),
+        message: s('What happened, or why it failed.'),
+        startedAt: { ...ref(`${META}.Time`), description: 'When the step started.' },
+        finishedAt: { ...ref(`${META}.Time`), description: 'When the step finished.' },
+      },
+      required: ['name', 'state'],
+    },
+    [`${FLOTILLA}.MachineCondition`]: {
+      type: 'object',
+      description: 'MachineCondition is an observation about a machine.',
+      properties: {
+        type: s('Type of the condition.'),
+        status: s('Status of the condition: True, False or Unknown.'),
+        reason: s('A machine-readable reason for the last transition.'),
+        message: s('A human-readable message about the last transition.'),
+        lastTransitionTime: { ...ref(`${META}.Time`), description: 'When the condition last changed.' },
+        observedGeneration: {
+          type: 'integer',
+          format: 'int64',
+          description: 'The generation the condition describes.',
+        },
+      },
+      required: ['type', 'status'],
+    },
+  };
+}
+
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
@@ -456,6 +664,8 @@ export async function generateDefinitions(): Promise<Record<string, Schema>> {
     GVK_BY_CLASS.set(className, list);
   };
   for (const r of RESOURCES) {
+    // Flotilla's own kinds have no client model: their definitions are written below.
+    if (FLOTILLA_GROUPS.has(r.group)) continue;
     for (const kind of [r.kind, r.listKind]) {
       const cls = classForKind(r.group, kind);
       roots.push(cls);
@@ -509,6 +719,7 @@ export async function generateDefinitions(): Promise<Record<string, Schema>> {
     }
   }
   for (const [name, schema] of Object.entries(SPECIAL)) definitions[name] = schema;
+  for (const [name, schema] of Object.entries(flotillaDefinitions())) definitions[name] = schema;
 
   // Every $ref must resolve, and every patch-metadata entry must have matched a real field, so a
   // client upgrade that renames something fails here instead of silently dropping metadata.

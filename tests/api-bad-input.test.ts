@@ -323,7 +323,7 @@ const cases: BadCase[] = [
     code: 422,
     reason: 'Invalid',
     message:
-      /^Deployment "mismatch" is invalid: spec\.template\.metadata\.labels: Invalid value: .*: `selector` does not match template `labels`$/,
+      /^Deployment\.apps "mismatch" is invalid: spec\.template\.metadata\.labels: Invalid value: .*: `selector` does not match template `labels`$/,
     fields: ['spec.template.metadata.labels'],
   },
   {

@@ -88,6 +88,7 @@ describe('@kubernetes/client-node against flotilla', () => {
       'apps',
       'coordination.k8s.io',
       'discovery.k8s.io',
+      'flotilla.dev',
       'metrics.k8s.io',
     ]);
     const coreResources = await core.getAPIResources();

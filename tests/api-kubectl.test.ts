@@ -170,6 +170,7 @@ describeKubectl(suiteName, () => {
         ['replicasets', 'rs', 'apps/v1', 'true', 'ReplicaSet'],
         ['leases', '', 'coordination.k8s.io/v1', 'true', 'Lease'],
         ['endpointslices', '', 'discovery.k8s.io/v1', 'true', 'EndpointSlice'],
+        ['machines', 'mach', 'flotilla.dev/v1', 'false', 'Machine'],
         ['nodes', '', 'metrics.k8s.io/v1beta1', 'false', 'NodeMetrics'],
         ['pods', '', 'metrics.k8s.io/v1beta1', 'true', 'PodMetrics'],
       ];
@@ -200,6 +201,7 @@ describeKubectl(suiteName, () => {
         'apps/v1',
         'coordination.k8s.io/v1',
         'discovery.k8s.io/v1',
+        'flotilla.dev/v1',
         'metrics.k8s.io/v1beta1',
         'v1',
       ]);

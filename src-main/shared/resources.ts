@@ -72,6 +72,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
     categories: ['all'],
     subresources: ['status'],
   }),
+  // Flotilla's own kind (shared/machine.ts): a computer to enroll as a node, and how to reach it.
+  kind('flotilla.dev', 'v1', 'Machine', 'machines', false, {
+    shortNames: ['mach'],
+    subresources: ['status'],
+  }),
 ];
 
 export function apiVersionOf(r: Pick<ResourceInfo, 'group' | 'version'>): string {

@@ -60,12 +60,12 @@ export const errors = {
   conflict: (t: ErrorTarget, why: string) =>
     new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(t)} "${t.name}": ${why}`, t),
   gone: (message: string) => new ApiError(410, 'Expired', message),
-  /** 422: the object failed validation. `kindName` is the Kind (`Pod "web" is invalid: …`). */
+  /** 422: the object failed validation: `Deployment.apps "web" is invalid: …` (the kind qualified by its group). */
   invalid: (kindName: string, t: ErrorTarget, causes: StatusCause[]) =>
     new ApiError(
       422,
       'Invalid',
-      `${kindName} "${t.name ?? ''}" is invalid: ${
+      `${t.group ? `${kindName}.${t.group}` : kindName} "${t.name ?? ''}" is invalid: ${
         causes.length === 1 ? formatCause(causes[0]!) : `[${causes.map(formatCause).join(', ')}]`
       }`,
       { ...t, kind: kindName },

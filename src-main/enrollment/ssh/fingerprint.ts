@@ -1,6 +1,7 @@
 // Host key fingerprints as OpenSSH prints them (`ssh-keygen -l -E sha256`, the prompt on first
 // contact): `SHA256:` + unpadded base64 of the SHA-256 of the key blob.
 import { createHash } from 'node:crypto';
+import { SHA256_FINGERPRINT } from '../../shared/machine';
 
 /** `SHA256:…` of a raw public key blob (the SSH wire encoding of the key). */
 export function sha256Fingerprint(keyBlob: Buffer): string {
@@ -22,11 +23,9 @@ export function fingerprintOfPublicKeyLine(line: string): string {
   return sha256Fingerprint(Buffer.from(blob, 'base64'));
 }
 
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
-
 /** True for a well-formed SHA256 fingerprint (43 base64 characters: 32 bytes, no padding). */
 export function isSha256Fingerprint(value: string): boolean {
-  return FINGERPRINT.test(value);
+  return SHA256_FINGERPRINT.test(value);
 }
 
 /** Compares fingerprints, tolerating base64 padding a user may have pasted. */

@@ -89,13 +89,15 @@ export async function openRemoteForward(options: RemoteForwardOptions): Promise<
   const waiters = new Set<() => void>();
   const sockets = new Set<{ destroy(): void }>();
 
+  // A function, not a comparison inline: `state` changes across awaits, which narrowing cannot see.
+  const stopped = (): boolean => state === 'stopped';
   const setState = (s: ForwardState, detail?: string) => {
     state = s;
     options.onStateChange?.(s, detail);
     if (s === 'up') for (const w of [...waiters]) w();
   };
 
-  const attach = async (conn: SshConnection): Promise<void> => {
+  const attach = async (conn: SshConnection, again: boolean): Promise<void> => {
     conn.raw.on('tcp connection', (info, accept, reject) => {
       if (info.destPort !== remotePort) {
         reject();
@@ -131,35 +133,35 @@ export async function openRemoteForward(options: RemoteForwardOptions): Promise<
     conn.onClose((reason) => {
       if (current !== conn) return;
       current = undefined;
-      if (state === 'stopped') return;
+      if (stopped()) return;
       lastError = reason;
       setState('down', reason);
       schedule(initialMs);
     });
+    if (again) reestablished++;
     setState('up');
   };
 
   const schedule = (delay: number) => {
-    if (state === 'stopped') return;
+    if (stopped()) return;
     retryTimer = setTimeout(() => void attempt(delay), delay);
   };
 
   const attempt = async (delay: number) => {
-    if (state === 'stopped') return;
+    if (stopped()) return;
     setState('connecting');
     let conn: SshConnection | undefined;
     try {
       conn = await options.connect();
-      if (state === 'stopped') {
+      if (stopped()) {
         conn.close();
         return;
       }
-      await attach(conn);
-      reestablished++;
+      await attach(conn, true);
     } catch (err) {
       conn?.close();
       lastError = err instanceof Error ? err.message : String(err);
-      if (state === 'stopped') return;
+      if (stopped()) return;
       setState('down', lastError);
       schedule(Math.min(delay * 2, maxMs));
     }
@@ -167,7 +169,7 @@ export async function openRemoteForward(options: RemoteForwardOptions): Promise<
 
   const first = await options.connect();
   try {
-    await attach(first);
+    await attach(first, false);
   } catch (err) {
     first.close();
     throw err;

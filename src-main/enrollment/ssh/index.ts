@@ -13,7 +13,13 @@ export {
   type SshTarget,
 } from './connection';
 export * from './errors';
-export { fingerprintOfPublicKeyLine, isSha256Fingerprint, keyTypeOf, sameFingerprint, sha256Fingerprint } from './fingerprint';
+export {
+  fingerprintOfPublicKeyLine,
+  isSha256Fingerprint,
+  keyTypeOf,
+  sameFingerprint,
+  sha256Fingerprint,
+} from './fingerprint';
 export {
   openRemoteForward,
   type ForwardState,

@@ -17,15 +17,7 @@ export interface CommandRunner {
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export type CheckName =
-  | 'os'
-  | 'arch'
-  | 'docker'
-  | 'disk'
-  | 'memory'
-  | 'clock'
-  | 'ports'
-  | 'api-server'
-  | 'init';
+  'os' | 'arch' | 'docker' | 'disk' | 'memory' | 'clock' | 'ports' | 'api-server' | 'init';
 
 export interface PreflightCheck {
   name: CheckName;
@@ -102,7 +94,9 @@ export const PREFLIGHT_DEFAULTS = {
 export function preflightScript(options: PreflightOptions): string {
   const installDir = options.installDir ?? PREFLIGHT_DEFAULTS.installDir;
   const lines = [
-    options.path ? `PATH=${shellQuote(options.path)}; export PATH` : 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH',
+    options.path
+      ? `PATH=${shellQuote(options.path)}; export PATH`
+      : 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH',
     'echo "os=$(uname -s)"',
     'echo "arch=$(uname -m)"',
     'echo "kernel=$(uname -r)"',
@@ -174,17 +168,29 @@ export function evaluatePreflight(
 ): PreflightReport {
   const o = { ...PREFLIGHT_DEFAULTS, ...options };
   const checks: PreflightCheck[] = [];
-  const add = (name: CheckName, status: CheckStatus, message: string) => checks.push({ name, status, message });
+  const add = (name: CheckName, status: CheckStatus, message: string) =>
+    checks.push({ name, status, message });
 
   const os = raw.get('os') ?? '';
   const arch = raw.get('arch') ?? '';
   const user = raw.get('user') ?? '';
-  if (os === 'Linux') add('os', 'ok', `Linux ${raw.get('kernel') ?? ''} (${raw.get('osImage') ?? 'unknown distribution'})`);
+  if (os === 'Linux')
+    add('os', 'ok', `Linux ${raw.get('kernel') ?? ''} (${raw.get('osImage') ?? 'unknown distribution'})`);
   else add('os', 'fail', `${where} runs ${os || 'an unknown OS'}; the agent needs Linux`);
 
-  const agentArch = arch === 'x86_64' || arch === 'amd64' ? 'x64' : arch === 'aarch64' || arch === 'arm64' ? 'arm64' : undefined;
+  const agentArch =
+    arch === 'x86_64' || arch === 'amd64'
+      ? 'x64'
+      : arch === 'aarch64' || arch === 'arm64'
+        ? 'arm64'
+        : undefined;
   if (agentArch) add('arch', 'ok', `${arch} (agent build linux-${agentArch})`);
-  else add('arch', 'fail', `unsupported architecture ${arch || 'unknown'}: the agent is built for x86_64 and aarch64`);
+  else
+    add(
+      'arch',
+      'fail',
+      `unsupported architecture ${arch || 'unknown'}: the agent is built for x86_64 and aarch64`,
+    );
 
   // Docker.
   let dockerAccess: PreflightFacts['dockerAccess'] = 'none';
@@ -210,7 +216,9 @@ export function evaluatePreflight(
     add('docker', 'ok', `Docker ${dockerVersion} usable through sudo (${user} cannot use it directly)`);
   } else {
     const permission = /permission denied/i.test(userOut);
-    const daemonDown = /cannot connect|is the docker daemon running|no such file/i.test(`${userOut} ${sudoOut}`);
+    const daemonDown = /cannot connect|is the docker daemon running|no such file/i.test(
+      `${userOut} ${sudoOut}`,
+    );
     if (permission && !options.sudo) {
       add(
         'docker',
@@ -244,7 +252,11 @@ export function evaluatePreflight(
   const diskFreeBytes = freeKb.length > 0 ? Math.min(...freeKb) * 1024 : undefined;
   if (diskFreeBytes === undefined) add('disk', 'warn', 'could not read free disk space (`df` failed)');
   else if (diskFreeBytes < o.minDiskBytes)
-    add('disk', 'fail', `only ${bytes(diskFreeBytes)} free for ${o.installDir} and Docker; need at least ${bytes(o.minDiskBytes)}: free some space`);
+    add(
+      'disk',
+      'fail',
+      `only ${bytes(diskFreeBytes)} free for ${o.installDir} and Docker; need at least ${bytes(o.minDiskBytes)}: free some space`,
+    );
   else add('disk', 'ok', `${bytes(diskFreeBytes)} free`);
 
   const memTotalKb = intOf(raw.get('memTotalKb'));
@@ -253,19 +265,29 @@ export function evaluatePreflight(
   const memAvailableBytes = memAvailKb === undefined ? undefined : memAvailKb * 1024;
   if (memTotalBytes === undefined) add('memory', 'warn', 'could not read /proc/meminfo');
   else if (memTotalBytes < o.minMemoryBytes)
-    add('memory', 'fail', `${bytes(memTotalBytes)} of memory; the agent and pods need at least ${bytes(o.minMemoryBytes)}`);
-  else add('memory', 'ok', `${bytes(memTotalBytes)} total, ${memAvailableBytes === undefined ? '?' : bytes(memAvailableBytes)} available`);
+    add(
+      'memory',
+      'fail',
+      `${bytes(memTotalBytes)} of memory; the agent and pods need at least ${bytes(o.minMemoryBytes)}`,
+    );
+  else
+    add(
+      'memory',
+      'ok',
+      `${bytes(memTotalBytes)} total, ${memAvailableBytes === undefined ? '?' : bytes(memAvailableBytes)} available`,
+    );
 
   // Clock.
   const remoteMs = intOf(raw.get('timeMs'));
   let clockSkewMs: number | undefined;
   if (remoteMs === undefined || remoteMs < 1e12) {
-    add('clock', 'warn', 'could not read the machine\'s clock with millisecond precision (`date +%s%3N`)');
+    add('clock', 'warn', "could not read the machine's clock with millisecond precision (`date +%s%3N`)");
   } else {
     clockSkewMs = remoteMs - (timing.sentAt + timing.receivedAt) / 2;
     const abs = Math.abs(clockSkewMs);
     const text = `${(clockSkewMs / 1000).toFixed(1)} s ${clockSkewMs >= 0 ? 'ahead of' : 'behind'} this machine`;
-    if (abs > o.maxClockSkewMs) add('clock', 'fail', `the clock is ${text}: enable time sync (NTP, e.g. \`timedatectl set-ntp true\`)`);
+    if (abs > o.maxClockSkewMs)
+      add('clock', 'fail', `the clock is ${text}: enable time sync (NTP, e.g. \`timedatectl set-ntp true\`)`);
     else if (abs > o.warnClockSkewMs) add('clock', 'warn', `the clock is ${text}; enable time sync (NTP)`);
     else add('clock', 'ok', `in sync (skew ${Math.round(clockSkewMs)} ms)`);
   }
@@ -277,7 +299,11 @@ export function evaluatePreflight(
     .filter((h) => /^[0-9A-Fa-f]{4}$/.test(h))
     .map((h) => parseInt(h, 16));
   if (listeningPorts.includes(agentPort))
-    add('ports', 'fail', `port ${agentPort} (the agent's API) is already in use: stop what listens there (a kubelet?) or choose another port`);
+    add(
+      'ports',
+      'fail',
+      `port ${agentPort} (the agent's API) is already in use: stop what listens there (a kubelet?) or choose another port`,
+    );
   else add('ports', 'ok', `port ${agentPort} is free`);
 
   // API server.
@@ -333,13 +359,24 @@ export function evaluatePreflight(
 }
 
 /** Runs the checks over a connection (one command) and judges them. */
-export async function runPreflight(runner: CommandRunner, options: PreflightOptions = {}): Promise<PreflightReport> {
+export async function runPreflight(
+  runner: CommandRunner,
+  options: PreflightOptions = {},
+): Promise<PreflightReport> {
   const now = options.now ?? Date.now;
   const sentAt = now();
   // The script itself runs as the user: sudo is used only inside it, for the Docker check.
-  const result = await runner.exec(preflightScript(options), { sudo: false, timeoutMs: options.timeoutMs ?? 30_000 });
+  const result = await runner.exec(preflightScript(options), {
+    sudo: false,
+    timeoutMs: options.timeoutMs ?? 30_000,
+  });
   const receivedAt = now();
-  return evaluatePreflight(parseFacts(result.stdout), options, { sentAt, receivedAt }, runner.name ?? 'the machine');
+  return evaluatePreflight(
+    parseFacts(result.stdout),
+    options,
+    { sentAt, receivedAt },
+    runner.name ?? 'the machine',
+  );
 }
 
 /** The failed checks as one message (for a Machine's status and the CLI). */

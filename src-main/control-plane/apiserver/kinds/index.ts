@@ -10,6 +10,7 @@ import { endpointSliceStrategy } from './endpointslice';
 import { eventStrategy } from './event';
 import { eventsV1EventStrategy } from './events-v1-event';
 import { leaseStrategy } from './lease';
+import { machineStrategy } from './machine';
 import { namespaceStrategy } from './namespace';
 import { nodeStrategy } from './node';
 import { podStrategy } from './pod';
@@ -38,6 +39,7 @@ export const ALL_STRATEGIES: readonly FlotillaStrategy[] = [
   replicaSetStrategy,
   deploymentStrategy,
   daemonSetStrategy,
+  machineStrategy,
 ];
 
 /** The strategies of the served resources. */
