@@ -11,7 +11,6 @@ import { createDaemonSetController } from '../src-main/control-plane/controllers
 import type { DaemonSet } from '../src-main/control-plane/controllers/daemonset/controller';
 import { startScheduler } from '../src-main/control-plane/scheduler';
 import type { Scheduler } from '../src-main/control-plane/scheduler';
-import { createLogger } from '../src-main/platform/logger';
 import { createInformer } from '../src-main/shared/kube/informer';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { CoreEvent, Pod } from '../src-main/shared/kube/objects';
@@ -19,7 +18,7 @@ import { waitFor } from '../src-main/shared/kube/testing';
 import type { KubeApi } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 import { startHollowNodes } from './support/hollow-nodes';
 import type { HollowNodeOptions, HollowNodes } from './support/hollow-nodes';
@@ -53,10 +52,7 @@ async function fleet(
 beforeAll(async () => {
   cp = await startTestControlPlane();
   ({ api, transport } = await kubeApiFromKubeconfig(cp.kubeconfigPath));
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   await fleet({ count: 3, namePrefix: 'ds-' });
   await fleet({ count: 1, namePrefix: 'edge-', labels: { role: 'edge' } });
   await fleet({

@@ -7,14 +7,13 @@ import { kubeApiFromKubeconfig } from '../src-main/control-plane/client/kubeconf
 import { startControllerManager } from '../src-main/control-plane/controllers';
 import type { ControllerManager } from '../src-main/control-plane/controllers';
 import { startFakeKubelet } from '../src-main/control-plane/controllers/testing';
-import { createLogger } from '../src-main/platform/logger';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { CoreEvent, Deployment, Pod, ReplicaSet } from '../src-main/shared/kube/objects';
 import { waitFor } from '../src-main/shared/kube/testing';
 import type { KubeApi, Stoppable, WatchEvent } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 import { kubectlRunner } from './support/kubectl';
 import { requireTool } from './support/tools';
@@ -37,10 +36,7 @@ let kubectl: ReturnType<typeof kubectlRunner>;
 beforeAll(async () => {
   cp = await startTestControlPlane();
   ({ api, transport } = await kubeApiFromKubeconfig(cp.kubeconfigPath));
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   manager = await startControllerManager({ api, log, controllers: ['replicaset', 'deployment'] });
   // Pods become Ready 50-250 ms after they appear, so the rollout really has to wait for them.
   kubelet = await startFakeKubelet(api, { readyAfterMs: () => 50 + Math.floor(Math.random() * 200) });

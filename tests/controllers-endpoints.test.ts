@@ -10,7 +10,6 @@ import { createEndpointsController } from '../src-main/control-plane/controllers
 import type { Endpoints } from '../src-main/control-plane/controllers/endpoints/controller';
 import { createEndpointSliceController } from '../src-main/control-plane/controllers/endpointslice';
 import type { EndpointSlice } from '../src-main/control-plane/controllers/endpointslice/controller';
-import { createLogger } from '../src-main/platform/logger';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { Pod } from '../src-main/shared/kube/objects';
 import { waitFor } from '../src-main/shared/kube/testing';
@@ -18,7 +17,7 @@ import { isKubeApiError } from '../src-main/shared/kube/types';
 import type { KubeApi } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 import { kubectlRunner } from './support/kubectl';
 import { requireTool } from './support/tools';
@@ -39,10 +38,7 @@ let manager: ControllerManager;
 beforeAll(async () => {
   cp = await startTestControlPlane();
   ({ api, transport } = await kubeApiFromKubeconfig(cp.kubeconfigPath));
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   manager = await startControllerManager({
     api,
     log,

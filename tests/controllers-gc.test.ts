@@ -8,7 +8,6 @@ import { kubeApiFromKubeconfig } from '../src-main/control-plane/client/kubeconf
 import { startControllerManager } from '../src-main/control-plane/controllers';
 import type { ControllerManager } from '../src-main/control-plane/controllers';
 import { createGarbageCollector } from '../src-main/control-plane/controllers/garbagecollector';
-import { createLogger } from '../src-main/platform/logger';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { CoreEvent, ObjectMeta, OwnerReference } from '../src-main/shared/kube/objects';
 import { waitFor } from '../src-main/shared/kube/testing';
@@ -16,7 +15,7 @@ import { isKubeApiError } from '../src-main/shared/kube/types';
 import type { KubeApi, KubeObjectLike } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 
 const r = (plural: string) => RESOURCES.find((x) => x.plural === plural) as ResourceInfo;
@@ -38,10 +37,7 @@ let manager: ControllerManager;
 beforeAll(async () => {
   cp = await startTestControlPlane();
   ({ api, transport } = await kubeApiFromKubeconfig(cp.kubeconfigPath));
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   manager = await startControllerManager({
     api,
     log,

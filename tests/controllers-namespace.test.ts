@@ -11,7 +11,6 @@ import { createGarbageCollector } from '../src-main/control-plane/controllers/ga
 import { createNamespaceController } from '../src-main/control-plane/controllers/namespace';
 import type { Namespace } from '../src-main/control-plane/controllers/namespace/controller';
 import { startFakeKubelet } from '../src-main/control-plane/controllers/testing';
-import { createLogger } from '../src-main/platform/logger';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { CoreEvent } from '../src-main/shared/kube/objects';
 import { waitFor } from '../src-main/shared/kube/testing';
@@ -19,7 +18,7 @@ import { isKubeApiError } from '../src-main/shared/kube/types';
 import type { KubeApi, KubeObjectLike, Stoppable } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 import { kubectlRunner } from './support/kubectl';
 import { requireTool } from './support/tools';
@@ -41,10 +40,7 @@ let kubelet: Stoppable;
 beforeAll(async () => {
   cp = await startTestControlPlane();
   ({ api, transport } = await kubeApiFromKubeconfig(cp.kubeconfigPath));
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   manager = await startControllerManager({
     api,
     log,

@@ -9,14 +9,13 @@ import type { ControllerManager } from '../src-main/control-plane/controllers';
 import { createNodeIpamController } from '../src-main/control-plane/controllers/nodeipam';
 import type { NodeIpamOptions } from '../src-main/control-plane/controllers/nodeipam';
 import type { Node } from '../src-main/control-plane/controllers/nodelifecycle/types';
-import { createLogger } from '../src-main/platform/logger';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { CoreEvent } from '../src-main/shared/kube/objects';
 import { waitFor } from '../src-main/shared/kube/testing';
 import type { KubeApi } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 
 const r = (plural: string) => RESOURCES.find((x) => x.plural === plural) as ResourceInfo;
@@ -26,10 +25,7 @@ const EVENTS = r('events');
 let cp: TestControlPlane;
 let api: KubeApi;
 let transport: NodeTransport;
-const log = createLogger({
-  component: 'test',
-  level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-});
+const log = testLogger();
 
 beforeAll(async () => {
   cp = await startTestControlPlane();

@@ -12,14 +12,13 @@ import { createNodeLifecycleController } from '../src-main/control-plane/control
 import type { Node, Taint } from '../src-main/control-plane/controllers/nodelifecycle/types';
 import { startScheduler } from '../src-main/control-plane/scheduler';
 import type { Scheduler } from '../src-main/control-plane/scheduler';
-import { createLogger } from '../src-main/platform/logger';
 import type { NodeTransport } from '../src-main/shared/node/https-transport';
 import type { CoreEvent, Pod, ReplicaSet } from '../src-main/shared/kube/objects';
 import { waitFor } from '../src-main/shared/kube/testing';
 import type { KubeApi } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
-import { startTestControlPlane } from './support/control-plane';
+import { startTestControlPlane, testLogger } from './support/control-plane';
 import type { TestControlPlane } from './support/control-plane';
 import { startHollowNodes } from './support/hollow-nodes';
 import type { HollowNodes } from './support/hollow-nodes';
@@ -44,10 +43,7 @@ let fleet: HollowNodes;
 beforeAll(async () => {
   cp = await startTestControlPlane();
   ({ api, transport } = await kubeApiFromKubeconfig(cp.kubeconfigPath));
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   fleet = await startHollowNodes(api, {
     count: 3,
     namePrefix: 'nl-',

@@ -6,11 +6,17 @@ import { join } from 'node:path';
 import { startControlPlane } from '../../src-main/control-plane';
 import type { ControlPlane, ControlPlaneOptions } from '../../src-main/control-plane';
 import { createLogger } from '../../src-main/platform/logger';
+import type { Logger } from '../../src-main/platform/logger';
 
 export interface TestControlPlane extends ControlPlane {
   dataDir: string;
   /** Stops the control plane and removes its data dir. */
   dispose(): Promise<void>;
+}
+
+/** Warnings and errors only, unless FLOTILLA_TEST_LOG=debug. */
+export function testLogger(component = 'test'): Logger {
+  return createLogger({ component, level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn' });
 }
 
 /** A fresh data dir, for tests that stop a control plane and start another on the same one. */
@@ -34,10 +40,7 @@ export async function startTestControlPlane(
   } = {},
 ): Promise<TestControlPlane> {
   const dataDir = options.dataDir ?? (await newDataDir());
-  const log = createLogger({
-    component: 'test',
-    level: process.env.FLOTILLA_TEST_LOG === 'debug' ? 'debug' : 'warn',
-  });
+  const log = testLogger();
   const cp = await startControlPlane({
     dataDir,
     host: '127.0.0.1',
