@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -132,6 +132,7 @@ describe('desktop main process bundle under Node with an Electron test double', 
 
   beforeAll(async () => {
     // Inside the repository so the bundle's externalized dependencies resolve from node_modules.
+    await mkdir(join(root, 'out'), { recursive: true }); // absent in a fresh clone
     work = await mkdtemp(join(root, 'out', '.test-electron-'));
     outDir = join(work, 'out');
     await build({ configFile: join(root, 'electron.vite.config.ts'), logLevel: 'warn', build: { outDir } });

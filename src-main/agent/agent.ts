@@ -25,6 +25,7 @@ import type { MachineFacts, MachineSource } from './node/machine';
 import { NodeManager } from './node/node-manager';
 import type { NodeHealth } from './node/node-status';
 import { ServiceProxy } from './network/service-proxy';
+import { PodRoutes } from './network/routes';
 import type { ProxyHealth } from './network/service-proxy';
 import type { Iptables } from './network/iptables';
 import type { Pod } from './pods/types';
@@ -61,6 +62,8 @@ export interface RunningAgent {
   readonly ready: Promise<void>;
   kubelet(): Kubelet | undefined;
   proxy(): ServiceProxy | undefined;
+  /** Routes to the other nodes' pod CIDRs (host-gw, or VXLAN); only when the agent may change the host's network. */
+  routes(): PodRoutes | undefined;
   node: NodeManager;
   /** Stops the agent; pods keep running (an agent restart adopts them). */
   stop(): Promise<void>;
@@ -143,6 +146,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
 
   let kubelet: Kubelet | undefined;
   let proxy: ServiceProxy | undefined;
+  let routes: PodRoutes | undefined;
   let podInformer: InformerWithState<Pod & { metadata: { name?: string } }> | undefined;
   let referenced: ReferencedObjects | undefined;
   let stats: StatsCollector | undefined;
@@ -197,7 +201,14 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     await refs.track(namespaces());
     if (stopped) return;
 
-    const writer = new StatusWriter(api, undefined, (m) => log(`status: ${m}`));
+    const writer = new StatusWriter(
+      api,
+      undefined,
+      (m) => log(`status: ${m}`),
+      (pod) =>
+        informer.lister.get(pod.metadata.name ?? '', pod.metadata.namespace)?.metadata.uid ===
+        pod.metadata.uid,
+    );
     const facts = lastFacts ?? (await readFacts());
     kubelet = new Kubelet({
       nodeName: config.nodeName,
@@ -251,6 +262,23 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
       proxyHealth = await proxy.start();
       node.requestStatusUpdate();
     }
+
+    // Routes to the other nodes' pods (after the proxy, whose P-FORWARD accepts the cluster CIDR).
+    if (config.proxy.enabled && (deps.privileged ?? process.getuid?.() === 0) && !stopped) {
+      routes = new PodRoutes({
+        api,
+        nodeName: config.nodeName,
+        clusterCIDR: config.clusterCIDR,
+        podCIDR: podCidr,
+        nodeIP: facts.internalIP,
+        masqueradeBit: config.proxy.masqueradeBit,
+        ...(deps.iptables ? { iptables: deps.iptables } : {}),
+        log: (m) => log(`routes: ${m}`),
+        onUnreachable: (_peer, message) =>
+          recorder.event(nodeRef(), 'Warning', 'PodRouteUnavailable', message),
+      });
+      await routes.start();
+    }
   };
 
   const ready = bringUp();
@@ -264,6 +292,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     stopped = true;
     node.stop();
     proxy?.stop();
+    routes?.stop();
     stats?.stop();
     kubelet?.stop();
     podInformer?.stop();
@@ -280,6 +309,7 @@ export async function startAgent(config: AgentConfig, deps: AgentDeps = {}): Pro
     ready,
     kubelet: () => kubelet,
     proxy: () => proxy,
+    routes: () => routes,
     node,
     stop,
     async teardown() {

@@ -38,6 +38,35 @@ describe('status writer', () => {
     expect(api.objects(PODS, 'default')).toEqual([]);
   });
 
+  it('stops retrying once the pod is no longer this node’s (the node authorizer says 403 for a gone pod)', async () => {
+    const api = createFakeKubeApi();
+    const clock = new ManualClock();
+    const pod = makePod('churned', [{}]);
+    let current = true;
+    api.reactors.push((call) => {
+      if (call.verb === 'patch') throw new KubeApiError(403, statusForCode(403, 'no pod is bound to node'));
+    });
+    const writer = new StatusWriter(
+      api,
+      clock,
+      undefined,
+      (p) => current && p.metadata.uid === pod.metadata.uid,
+    );
+    writer.onStatus(pod, { phase: 'Succeeded' });
+    await new Promise((r) => setTimeout(r, 10));
+    clock.advance(1_000); // a 403 for a pod still listed: retried
+    await new Promise((r) => setTimeout(r, 10));
+    expect(api.calls.filter((c) => c.verb === 'patch')).toHaveLength(2);
+    current = false; // the informer saw it deleted
+    clock.advance(60_000);
+    await writer.drained();
+    expect(api.calls.filter((c) => c.verb === 'patch')).toHaveLength(2);
+    expect(clock.pendingTimers()).toBe(0);
+    writer.onStatus(pod, { phase: 'Failed' }); // a late pass of the pod sync: not written at all
+    await writer.drained();
+    expect(api.calls.filter((c) => c.verb === 'patch')).toHaveLength(2);
+  });
+
   it('gives up on a pod that no longer exists', async () => {
     const api = createFakeKubeApi();
     const writer = new StatusWriter(api, new ManualClock());

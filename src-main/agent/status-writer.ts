@@ -1,7 +1,10 @@
 // Writes what the pod sync computed to the API server: each pod's status (a merge patch of the
 // status subresource, only when it changed) and, once a pod marked for deletion has stopped, the
 // final delete (grace period 0, preconditioned on the UID so a new pod of the same name is safe).
-// Failed writes are retried with the newest status; a pod's writes never overlap.
+// Failed writes are retried with the newest status; a pod's writes never overlap. Writes for a pod
+// that is no longer this node's (`isCurrent`: deleted, or replaced by another of the same name) are
+// dropped: once a pod is gone the API server's node authorizer answers 403, not 404, and retrying
+// that forever kept every deleted pod's entry (and a write every ≤ 30 s) alive.
 import { findResourceByKind } from '../shared/resources';
 import type { ResourceInfo } from '../shared/resources';
 import { isKubeApiError } from '../shared/kube/types';
@@ -27,6 +30,8 @@ export class StatusWriter {
     private readonly api: KubeApi,
     private readonly clock: Clock = systemClock,
     private readonly log: (message: string) => void = () => undefined,
+    /** Whether the pod (this UID) is still bound to this node, e.g. from the agent's pod informer. */
+    private readonly isCurrent: (pod: Pod) => boolean = () => true,
   ) {}
 
   /** For KubeletOptions.onStatus. */
@@ -59,6 +64,10 @@ export class StatusWriter {
   private flush(uid: string): void {
     const e = this.pending.get(uid);
     if (!e || e.busy) return;
+    if (!this.isCurrent(e.pod)) {
+      this.pending.delete(uid);
+      return;
+    }
     e.busy = true;
     void this.write(e).then(
       () => {

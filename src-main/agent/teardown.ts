@@ -5,6 +5,7 @@ import Docker from 'dockerode';
 import type { AgentConfig } from './config';
 import { Kubelet } from './kubelet';
 import { ServiceProxy } from './network/service-proxy';
+import { removePodRoutes } from './network/routes';
 import type { Iptables } from './network/iptables';
 import { createKubeApi } from '../shared/kube/client';
 import { DockerRuntime } from './runtime/docker-runtime';
@@ -55,5 +56,11 @@ export async function teardownNode(
     });
     await proxy.uninstall();
     log(`removed the ${config.proxy.chainPrefix}-* iptables chains`);
+    const removed = await removePodRoutes({
+      clusterCIDR: config.clusterCIDR,
+      masqueradeBit: config.proxy.masqueradeBit,
+      ...(deps.iptables ? { iptables: deps.iptables } : {}),
+    });
+    log(`removed ${removed} route(s) to other nodes' pods and the pod-to-pod NAT exemption`);
   }
 }

@@ -28,6 +28,8 @@ export async function startTestControlPlane(
   options: {
     storeUrl?: string;
     dataDir?: string;
+    /** Listen address (default 127.0.0.1); the serving certificate covers it. */
+    host?: string;
     uiDistDir?: string;
     /**
      * Also run the scheduler and the controllers, as `flotilla server` does. Off by default: most
@@ -43,7 +45,7 @@ export async function startTestControlPlane(
   const log = testLogger();
   const cp = await startControlPlane({
     dataDir,
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
     port: 0,
     storeUrl: options.storeUrl ?? `sqlite://${join(dataDir, 'state.db')}`,
     log,

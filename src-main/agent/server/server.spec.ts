@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { ExecSession } from '../runtime/types';
 import { parseLogQuery, parsePodPath } from './agent-server';
 import { exitStatus, parseExecQuery, pickSubprotocol, serveExec } from './exec';
-import { busyNanosFromProcStat, rate, StatsCollector } from './stats';
 
 describe('log query', () => {
   const now = Date.parse('2025-01-01T00:01:00Z');
@@ -122,55 +121,5 @@ describe('exec protocol', () => {
       [3, JSON.stringify(exitStatus(3))],
     ]);
     expect(closedWith).toBe(1000);
-  });
-});
-
-describe('stats', () => {
-  it('turns cumulative CPU into nanocores', () => {
-    expect(busyNanosFromProcStat('cpu  100 0 50 1000 10 0 0 0 0 0\ncpu0 1 2 3\n')).toBe(150 * 10_000_000);
-    expect(rate(undefined, { cpuNanos: 5, atMs: 1 })).toBe(0);
-    expect(rate({ cpuNanos: 0, atMs: 0 }, { cpuNanos: 500_000_000, atMs: 1000 })).toBe(500_000_000);
-  });
-
-  it('summarises pods from two readings of their containers', async () => {
-    let cpu = 0;
-    let t = Date.parse('2025-01-01T00:00:00Z');
-    const collector = new StatsCollector({
-      nodeName: 'n1',
-      containers: async () => [
-        {
-          namespace: 'default',
-          pod: 'web',
-          container: 'c',
-          stats: {
-            cpuUsageNanos: cpu,
-            memoryWorkingSetBytes: 1000,
-            memoryUsageBytes: 2000,
-            timestamp: new Date(t).toISOString(),
-          },
-        },
-      ],
-      podUid: () => 'uid-1',
-      nodeCpuNanos: async () => cpu * 2,
-      nodeMemoryBytes: async () => 123,
-      now: () => t,
-      sleep: async (ms) => {
-        t += ms;
-        cpu += 50_000_000; // 50 ms of CPU per 250 ms → 0.2 cores
-      },
-    });
-    const s = await collector.summary();
-    expect(s.node).toMatchObject({
-      nodeName: 'n1',
-      memory: { workingSetBytes: 123 },
-      cpu: { usageNanoCores: 400_000_000 },
-    });
-    expect(s.pods).toHaveLength(1);
-    expect(s.pods[0]).toMatchObject({
-      podRef: { name: 'web', namespace: 'default', uid: 'uid-1' },
-      cpu: { usageNanoCores: 200_000_000 },
-      memory: { workingSetBytes: 1000 },
-      containers: [{ name: 'c', cpu: { usageNanoCores: 200_000_000 } }],
-    });
   });
 });

@@ -1,8 +1,20 @@
 // /stats/summary: CPU and memory of the node and of each pod's containers. The engine and /proc give
-// cumulative CPU time; a rate (usageNanoCores) needs two readings, so a background sampler keeps the
-// last reading of every container and of the node (cAdvisor's housekeeping role) and each request
-// computes the rate since then. A container first seen by a request is read twice, 250 ms apart.
-import { promises as fs } from 'node:fs';
+// cumulative CPU time; a rate (usageNanoCores) needs two readings, so a background sampler keeps
+// recent readings of every container and of the node (cAdvisor's housekeeping role) and each request
+// takes a fresh reading and computes the rate since an earlier one.
+//
+// Every reading carries the time it was taken by its own source: the node's when /proc/stat was
+// read, a container's the engine's `read` stamp. A rate is Δcpu / Δt of one source's two readings —
+// never a time taken after some other, slower source answered (reading 100 containers' stats takes
+// the engine seconds; stamping the node's /proc/stat reading after that made the node's interval
+// wrong and `kubectl top nodes` show ten cores on a two-core machine).
+//
+// Readings closer together than `minWindowMs` are not used as a pair: /proc/stat counts in 10 ms
+// ticks, so a 50 ms window would be mostly rounding. What rounding is left (a tick or so per window)
+// can make a fully busy node read a few millicores over its CPUs; the node's rate is capped there.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import type { StatsSummary } from '../../shared/agent-api';
 import type { ContainerStats } from '../runtime/types';
 
@@ -17,15 +29,19 @@ export interface StatsSources {
   nodeName: string;
   containers: () => Promise<ContainerSample[]>;
   podUid: (namespace: string, name: string) => string | undefined;
-  /** Cumulative busy CPU time of the node, nanoseconds. */
+  /** Cumulative busy CPU time of the node, nanoseconds (stamped with `now()` when it resolves). */
   nodeCpuNanos?: () => Promise<number>;
+  /** How many CPUs `nodeCpuNanos` counts (default: this machine's, as /proc/stat does). */
+  nodeCpus?: number;
   /** Memory in use (total minus available), bytes. */
   nodeMemoryBytes?: () => Promise<number>;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** The shortest interval a rate is computed over (default 1000 ms). */
+  minWindowMs?: number;
 }
 
-interface Reading {
+export interface Reading {
   cpuNanos: number;
   atMs: number;
 }
@@ -39,12 +55,14 @@ export function busyNanosFromProcStat(text: string): number {
   return (user + nice + system + irq + softirq + steal) * 10_000_000;
 }
 
+// Synchronous on purpose: /proc/stat is generated in microseconds, and reading it on the event loop
+// means the stamp taken right after is the moment it was read, not when a thread-pool job finished.
 async function procNodeCpu(): Promise<number> {
-  return busyNanosFromProcStat(await fs.readFile('/proc/stat', 'utf8'));
+  return busyNanosFromProcStat(readFileSync('/proc/stat', 'utf8'));
 }
 
 async function procNodeMemory(): Promise<number> {
-  const text = await fs.readFile('/proc/meminfo', 'utf8');
+  const text = await readFile('/proc/meminfo', 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024;
   return Math.max(0, kb('MemTotal') - kb('MemAvailable'));
 }
@@ -58,16 +76,55 @@ export function rate(before: Reading | undefined, after: Reading): number {
   return Math.round((dc / dt) * 1e3); // ns of CPU per ms → ns per s = nanocores
 }
 
+/** The engine's stamp of a container reading; undefined when missing or the zero time. */
+export function engineTime(timestamp: string | undefined): number | undefined {
+  const t = timestamp ? Date.parse(timestamp) : NaN;
+  return Number.isFinite(t) && t > 0 ? t : undefined;
+}
+
+/**
+ * The last two readings of one source that are at least `minWindowMs` apart: `latest` and the one
+ * before it. A reading taken sooner than that after `latest` is not kept (it would make a window
+ * too short to measure over); one older than `latest` (a slower concurrent sample) is ignored.
+ */
+interface History {
+  previous?: Reading;
+  latest: Reading;
+}
+
+function record(history: History | undefined, r: Reading, minWindowMs: number): History {
+  if (!history) return { latest: r };
+  if (r.atMs - history.latest.atMs < minWindowMs) return history;
+  return { previous: history.latest, latest: r };
+}
+
+/** The newest reading in `history` at least `minWindowMs` before `r`. */
+function baseline(history: History | undefined, r: Reading, minWindowMs: number): Reading | undefined {
+  if (!history) return undefined;
+  if (r.atMs - history.latest.atMs >= minWindowMs) return history.latest;
+  if (history.previous && r.atMs - history.previous.atMs >= minWindowMs) return history.previous;
+  return undefined;
+}
+
+interface Sample {
+  containers: { sample: ContainerSample; reading?: Reading }[];
+  node: Reading;
+}
+
 export class StatsCollector {
-  private readonly readings = new Map<string, Reading>();
-  private nodeReading?: Reading;
+  private readonly histories = new Map<string, History>();
+  private nodeHistory?: History;
   private timer?: NodeJS.Timeout;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly minWindowMs: number;
+  private readonly nodeCpus: number;
 
   constructor(private readonly sources: StatsSources) {
     this.now = sources.now ?? Date.now;
     this.sleep = sources.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.minWindowMs = sources.minWindowMs ?? 1_000;
+    this.nodeCpus = sources.nodeCpus ?? (os.cpus().length || Number.POSITIVE_INFINITY);
   }
 
   /** Samples every `intervalMs` in the background (stop() ends it). */
@@ -91,46 +148,55 @@ export class StatsCollector {
     return `${s.namespace}/${s.pod}/${s.container}`;
   }
 
-  private async sample(): Promise<{ containers: ContainerSample[]; node: Reading }> {
-    const [containers, nodeCpu] = await Promise.all([
+  /** Reads the node and every container, each stamped by its own source, and records the readings. */
+  private async sample(): Promise<Sample> {
+    const readNode = this.sources.nodeCpuNanos ?? procNodeCpu;
+    // Both run at once, but neither waits for the other to be stamped.
+    const [containers, node] = await Promise.all([
       this.sources.containers(),
-      (this.sources.nodeCpuNanos ?? procNodeCpu)(),
+      readNode().then((cpuNanos) => ({ cpuNanos, atMs: this.now() })),
     ]);
-    const atMs = this.now();
     const seen = new Set<string>();
+    const out: Sample['containers'] = [];
     for (const c of containers) {
       const key = this.key(c);
       seen.add(key);
-      this.readings.set(key, {
-        cpuNanos: c.stats.cpuUsageNanos,
-        atMs: Date.parse(c.stats.timestamp) || atMs,
-      });
+      const atMs = engineTime(c.stats.timestamp);
+      // Without the engine's stamp there is no honest interval: no rate rather than a wrong one.
+      const reading = atMs === undefined ? undefined : { cpuNanos: c.stats.cpuUsageNanos, atMs };
+      if (reading) this.histories.set(key, record(this.histories.get(key), reading, this.minWindowMs));
+      out.push({ sample: c, reading });
     }
-    for (const key of this.readings.keys()) if (!seen.has(key)) this.readings.delete(key);
-    const node = { cpuNanos: nodeCpu, atMs };
-    this.nodeReading = node;
-    return { containers, node };
+    for (const key of this.histories.keys()) if (!seen.has(key)) this.histories.delete(key);
+    this.nodeHistory = record(this.nodeHistory, node, this.minWindowMs);
+    return { containers: out, node };
   }
 
   async summary(): Promise<StatsSummary> {
-    let previous = new Map(this.readings);
-    let previousNode = this.nodeReading;
+    // Baselines are chosen from the histories as they were before this request's readings.
+    let histories = new Map(this.histories);
+    let nodeHistory = this.nodeHistory;
     let current = await this.sample();
-    const unseen = current.containers.some((c) => !previous.has(this.key(c)));
-    if (unseen || !previousNode) {
-      // No earlier reading for some: take a second one shortly after, so rates are real, not 0.
-      previous = new Map(this.readings);
-      previousNode = this.nodeReading;
-      await this.sleep(250);
+    const lacksBaseline = (s: Sample) =>
+      !baseline(nodeHistory, s.node, this.minWindowMs) ||
+      s.containers.some(
+        (c) => c.reading && !baseline(histories.get(this.key(c.sample)), c.reading, this.minWindowMs),
+      );
+    if (lacksBaseline(current)) {
+      // A container (or the node) seen for the first time, or read moments ago: read again once
+      // the shortest window has passed, so rates are measured, not 0.
+      histories = new Map(this.histories);
+      nodeHistory = this.nodeHistory;
+      await this.sleep(this.minWindowMs);
       current = await this.sample();
     }
     const time = new Date(current.node.atMs).toISOString();
     const memory = await (this.sources.nodeMemoryBytes ?? procNodeMemory)();
     const pods = new Map<string, StatsSummary['pods'][number]>();
-    for (const c of current.containers) {
-      const reading = this.readings.get(this.key(c)) as Reading;
-      const cTime = c.stats.timestamp || time;
-      const cpu = { time: cTime, usageNanoCores: rate(previous.get(this.key(c)), reading) };
+    for (const { sample: c, reading } of current.containers) {
+      const cTime = reading ? new Date(reading.atMs).toISOString() : time;
+      const before = reading && baseline(histories.get(this.key(c)), reading, this.minWindowMs);
+      const cpu = { time: cTime, usageNanoCores: reading ? rate(before, reading) : 0 };
       const mem = { time: cTime, workingSetBytes: c.stats.memoryWorkingSetBytes };
       const podKey = `${c.namespace}/${c.pod}`;
       let pod = pods.get(podKey);
@@ -150,7 +216,13 @@ export class StatsCollector {
     return {
       node: {
         nodeName: this.sources.nodeName,
-        cpu: { time, usageNanoCores: rate(previousNode, current.node) },
+        cpu: {
+          time,
+          usageNanoCores: Math.min(
+            this.nodeCpus * 1e9,
+            rate(baseline(nodeHistory, current.node, this.minWindowMs), current.node),
+          ),
+        },
         memory: { time, workingSetBytes: memory },
       },
       pods: [...pods.values()].sort((a, b) =>

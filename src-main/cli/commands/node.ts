@@ -4,13 +4,24 @@
 // reason and exits non-zero.
 import type { Command } from 'commander';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import type { DockerNodeOptions, RemoveDockerNodeOptions } from '../../enrollment/docker';
+import type { SshNodeOptions } from '../../enrollment/controller/cli';
 import { defaultDataDir, expandHome } from '../../platform/paths';
 import { parsePort } from '../options';
 
 export interface NodeDeps {
   addDockerNode(options: DockerNodeOptions): Promise<unknown>;
   removeDockerNode(options: RemoveDockerNodeOptions): Promise<void>;
+  addSshNode(options: SshNodeOptions): Promise<unknown>;
+  /** false: no SSH Machine of that name (a Docker node then). */
+  removeSshNode(
+    options: Omit<RemoveDockerNodeOptions, 'progress'> & { progress(l: string): void },
+  ): Promise<boolean>;
+  readStdin(): string;
+  /** Asks on the terminal; undefined when stdin is not one. */
+  confirm?: (question: string) => Promise<boolean>;
   stdout(text: string): void;
   stderr(text: string): void;
   exit(code: number): void;
@@ -20,6 +31,21 @@ const defaultDeps: NodeDeps = {
   // Imported on use: `flotilla --help` should not load dockerode.
   addDockerNode: async (o) => (await import('../../enrollment/docker')).addDockerNode(o),
   removeDockerNode: async (o) => (await import('../../enrollment/docker')).removeDockerNode(o),
+  addSshNode: async (o) => (await import('../../enrollment/controller/cli')).addSshNode(o),
+  removeSshNode: async (o) => (await import('../../enrollment/controller/cli')).removeSshNode(o),
+  readStdin: () => readFileSync(0, 'utf8'),
+  ...(process.stdin.isTTY
+    ? {
+        confirm: async (question: string) => {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          try {
+            return /^y(es)?$/i.test((await rl.question(question)).trim());
+          } finally {
+            rl.close();
+          }
+        },
+      }
+    : {}),
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   exit: (code) => process.exit(code),
@@ -39,9 +65,64 @@ export function registerNodeCommand(program: Command, overrides: Partial<NodeDep
     defaultDataDir(),
   ] as const;
 
-  node
-    .command('add')
-    .description('make a machine a node')
+  const add = node.command('add').description('make a machine a node');
+  add
+    .command('ssh')
+    .description('enroll a machine over SSH: push the agent, start it under a supervisor, wait for Ready')
+    .argument('<destination>', 'USER@HOST[:PORT]')
+    .option(...dataDirOption)
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)')
+    .option('--key <file>', 'private key to log in with')
+    .option('--password-stdin', 'read the login password from stdin', false)
+    .option('--name <name>', 'node name (default: from the host)')
+    .option(
+      '--accept-host-key <fingerprint>',
+      'the host key to accept (SHA256:…, as ssh-keygen -l prints it)',
+    )
+    .option('-y, --yes', 'accept the host key the machine presents without asking', false)
+    .addHelpText(
+      'after',
+      '\nExample:\n  flotilla node add ssh root@10.0.0.5 --key ~/.ssh/id_ed25519 --accept-host-key SHA256:…',
+    )
+    .action(
+      async (
+        destination: string,
+        options: CommonOptions & {
+          key?: string;
+          passwordStdin: boolean;
+          name?: string;
+          acceptHostKey?: string;
+          yes: boolean;
+        },
+      ) => {
+        deps.exit(
+          await step(deps, async () => {
+            const privateKey = options.key ? readFileSync(resolveDir(options.key), 'utf8') : undefined;
+            const password = options.passwordStdin ? deps.readStdin().replace(/\r?\n$/, '') : undefined;
+            const confirm = deps.confirm;
+            return deps.addSshNode({
+              dataDir: resolveDir(options.dataDir),
+              destination,
+              ...(options.kubeconfig ? { kubeconfig: path.resolve(options.kubeconfig) } : {}),
+              ...(privateKey ? { privateKey } : {}),
+              ...(password !== undefined ? { password } : {}),
+              ...(options.name ? { name: options.name } : {}),
+              ...(options.acceptHostKey ? { acceptHostKey: options.acceptHostKey } : {}),
+              yes: options.yes,
+              ...(confirm && !options.passwordStdin
+                ? {
+                    confirm: (fp: string) =>
+                      confirm(`The host ${destination} presents the key ${fp}. Accept it? [y/N] `),
+                  }
+                : {}),
+              progress: (line) => deps.stdout(`${line}\n`),
+            });
+          }),
+        );
+      },
+    );
+
+  add
     .command('docker')
     .description('make the local Docker engine a node: its agent runs in a container on that engine')
     .option(...dataDirOption)
@@ -76,14 +157,16 @@ export function registerNodeCommand(program: Command, overrides: Partial<NodeDep
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)')
     .action(async (name: string, options: CommonOptions) => {
       deps.exit(
-        await step(deps, () =>
-          deps.removeDockerNode({
+        await step(deps, async () => {
+          const common = {
             name,
             dataDir: resolveDir(options.dataDir),
             ...(options.kubeconfig ? { kubeconfig: path.resolve(options.kubeconfig) } : {}),
-            progress: (line) => deps.stdout(`${line}\n`),
-          }),
-        ),
+            progress: (line: string) => deps.stdout(`${line}\n`),
+          };
+          if (await deps.removeSshNode(common)) return;
+          await deps.removeDockerNode(common);
+        }),
       );
     });
   return node;

@@ -55,6 +55,10 @@ export interface ServerDeps {
   uiDistDir(): string;
   /** Keeps the agents of this data dir's Docker nodes running (they are containers on this machine). */
   startNodeWatchdog(dataDir: string, log: Logger): Promise<{ stop(): void }>;
+  /** Enrolls and removes SSH Machines (an API client of the control plane at `url`). */
+  startEnrollmentController?(dataDir: string, url: string, log: Logger): Promise<{ stop(): Promise<void> }>;
+  /** Listening on all interfaces: make the serving certificate name this machine's addresses. */
+  prepareServingNames?(dataDir: string, host: string, log: Logger): Promise<void>;
 }
 
 const defaultDeps: ServerDeps = {
@@ -71,6 +75,17 @@ const defaultDeps: ServerDeps = {
       dataDir,
       log: (line) => log.warn(line),
     }),
+  startEnrollmentController: async (dataDir, url, log) =>
+    (await import('../../enrollment/controller')).startForServer(dataDir, url, {
+      info: (m) => log.info(m),
+      warn: (m) => log.warn(m),
+    }),
+  prepareServingNames: async (dataDir, host, log) => {
+    if (host !== '0.0.0.0' && host !== '::') return;
+    const { ensurePki } = await import('../../control-plane/apiserver/pki');
+    const { hostIPs } = await import('../../enrollment/docker/node-files');
+    await ensurePki(dataDir, { hosts: hostIPs(), log: log.child('pki') });
+  },
 };
 
 export const DEFAULT_PORT = 6443;
@@ -149,6 +164,7 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
   for (const s of SIGNALS) deps.signals.on(s, onSignal);
 
   try {
+    await deps.prepareServingNames?.(dataDir, options.host, log);
     const starting = deps.startControlPlane({
       dataDir,
       host: options.host,
@@ -179,10 +195,12 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
     }
     cp = first.cp;
     const watchdog = await deps.startNodeWatchdog(dataDir, log.child('nodes'));
+    const enrollment = await deps.startEnrollmentController?.(dataDir, cp.url, log.child('enrollment'));
     deps.stdout(readyMessage(cp));
     const signal = await signalled;
     log.info(`received ${signal}: stopping`);
     watchdog.stop();
+    await enrollment?.stop();
     return await stop(cp, log);
   } finally {
     // Kept until here so that a second signal during stop() still forces the exit.
