@@ -1,6 +1,6 @@
 // The image the agent runs in on a Docker node. There is no registry to pull a `node` image from, so
-// it is made here from this machine's own programs: the Node.js binary and the iptables tools (the
-// service proxy's) plus every shared library `ldd` says they load, and iptables' extension modules.
+// it is made here from this machine's own programs: the Node.js binary, the iptables tools (the
+// service proxy's) and iproute2's `ip` and `bridge` (the pod routes'), plus every shared library `ldd` says they load, and iptables' extension modules.
 // `docker import` of that folder gives a ~100 MB image with no shell and nothing else. The agent
 // bundle itself is not in the image: it sits in the node's config dir, so upgrading the agent is a
 // file copy and a restart. The tag is a hash of what went in, so a changed binary makes a new image.
@@ -22,7 +22,8 @@ export const AGENT_IMAGE_REPO = 'flotilla.local/agent-runtime';
 export const IMAGE_NODE = '/usr/local/bin/node';
 export const IMAGE_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-const IPTABLES_TOOLS = ['iptables', 'iptables-save', 'iptables-restore'];
+/** Host programs the agent runs: the service proxy's iptables tools and the pod routes' iproute2. */
+const HOST_TOOLS = ['iptables', 'iptables-save', 'iptables-restore', 'ip', 'bridge'];
 const XTABLES_DIRS = [
   '/usr/lib/x86_64-linux-gnu/xtables',
   '/usr/lib/aarch64-linux-gnu/xtables',
@@ -74,7 +75,7 @@ export async function ensureRuntimeImage(engine: Engine, options: RuntimeImageOp
         { cause: err },
       );
   }
-  log(`making the agent runtime image ${tag} (node, iptables and their libraries)`);
+  log(`making the agent runtime image ${tag} (node, iptables, iproute2 and their libraries)`);
   const dir = await mkdtemp(path.join(tmpdir(), 'flotilla-agent-rootfs-'));
   try {
     await assemble(dir, entries);
@@ -102,15 +103,15 @@ export async function ensureRuntimeImage(engine: Engine, options: RuntimeImageOp
   }
 }
 
-/** Every file of the image: node, the iptables tools and modules, their libraries, a few /etc files. */
+/** Every file of the image: node, the host tools and iptables modules, their libraries, a few /etc files. */
 export async function runtimeEntries(nodeBinary: string): Promise<Entry[]> {
   const entries = new Map<string, Entry>();
   const add = (e: Entry) => entries.set(e.at, e);
   const binaries = [await realpath(nodeBinary)];
   add({ at: IMAGE_NODE, from: binaries[0]! });
-  for (const tool of IPTABLES_TOOLS) {
+  for (const tool of HOST_TOOLS) {
     const found = await which(tool);
-    if (!found) continue; // a machine without iptables gets an agent whose service proxy reports it
+    if (!found) continue; // a machine without one gets an agent that reports it where it is needed
     const real = await realpath(found);
     // Multi-call binaries (xtables-nft-multi) pick their role from the name they are called by.
     if (path.basename(real) === tool) {
