@@ -46,7 +46,8 @@ import { repoRoot, requireTestbed } from './support/testbed';
 import type { TestbedHost } from './support/testbed';
 
 const exec = promisify(execFile);
-const { testbed, skipReason } = await requireTestbed(2);
+// Its own test bed: it installs agents on both hosts, which must not meet another suite's agents there.
+const { testbed, skipReason } = await requireTestbed(2, 2);
 
 const r = (plural: string, group = '') =>
   RESOURCES.find((x) => x.plural === plural && x.group === group) as ResourceInfo;

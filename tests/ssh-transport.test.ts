@@ -27,6 +27,8 @@ import { waitFor } from './support/docker';
 
 const run = promisify(execFile);
 const setup = await requireTestbed(2);
+/** An agent port nothing on the test hosts listens on (a real agent there takes the default, 10250). */
+const FREE_AGENT_PORT = 10299;
 const testbed = setup.testbed as Testbed;
 
 describe.skipIf(!setup.testbed)(
@@ -264,7 +266,11 @@ describe.skipIf(!setup.testbed)(
 
       it('passes on a test host, choosing direct reachability and the supervisor', async () => {
         const c = await connect(rootOf(h1));
-        const report = await runPreflight(c, { apiServer: { host: testbed.gateway, port: apiPort } });
+        // Other suites enroll these shared hosts concurrently, so an agent may hold the default 10250.
+        const report = await runPreflight(c, {
+          apiServer: { host: testbed.gateway, port: apiPort },
+          agentPort: FREE_AGENT_PORT,
+        });
         expect(report.checks.filter((x) => x.status === 'fail')).toEqual([]);
         expect(report.ok).toBe(true);
         expect(report.facts).toMatchObject({
@@ -277,7 +283,10 @@ describe.skipIf(!setup.testbed)(
         expect(['x64', 'arm64']).toContain(report.facts.agentArch);
         expect(Math.abs(report.facts.clockSkewMs!)).toBeLessThan(2000);
         // An address the host cannot reach (the machine's loopback) means a tunnel.
-        const viaTunnel = await runPreflight(c, { apiServer: { host: '127.0.0.1', port: apiPort } });
+        const viaTunnel = await runPreflight(c, {
+          apiServer: { host: '127.0.0.1', port: apiPort },
+          agentPort: FREE_AGENT_PORT,
+        });
         expect(viaTunnel.facts.reachability).toBe('tunnel');
         expect(viaTunnel.ok).toBe(true);
       });

@@ -10,7 +10,7 @@ import { TEST_IMAGE } from './support/docker';
 import { requireTestbed, testbedScript, testKey, type Testbed } from './support/testbed';
 
 const run = promisify(execFile);
-const INSTANCE = 7;
+const INSTANCE = 20;
 const setup = await requireTestbed(2, INSTANCE);
 const testbed = setup.testbed as Testbed;
 
