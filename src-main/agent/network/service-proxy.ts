@@ -8,8 +8,9 @@ import type { ResourceInfo } from '../../shared/resources';
 import { createInformer } from '../../shared/kube/informer';
 import type { InformerWithState } from '../../shared/kube/informer';
 import type { KubeApi } from '../../shared/kube/types';
-import type { Clock, Timer } from '../clock';
+import type { Clock } from '../clock';
 import { systemClock } from '../clock';
+import { CoalescingSync } from './coalescing-sync';
 import { enableHairpin, ensureJump, removeJump, setSysctl, systemIptables } from './iptables';
 import type { Iptables } from './iptables';
 import { buildProxyRules, chainsInSave, cleanupText, jumpRules, restoreText } from './rules';
@@ -41,17 +42,12 @@ export interface ServiceProxyOptions {
 
 export class ServiceProxy {
   private readonly ipt: Iptables;
-  private readonly clock: Clock;
   private readonly log: (message: string) => void;
+  private readonly sync: CoalescingSync;
   private informers: InformerWithState<never>[] = [];
   private services?: InformerWithState<Service>;
   private slices?: InformerWithState<EndpointSlice>;
   private endpoints?: InformerWithState<Endpoints>;
-  private timer?: Timer;
-  private resyncTimer?: Timer;
-  private running = false;
-  private syncing?: Promise<void>;
-  private dirty = false;
   private lastApplied?: string;
   private resyncs = 0;
   private health_: ProxyHealth = { ready: false, reason: 'Starting', message: 'service proxy is starting' };
@@ -60,8 +56,27 @@ export class ServiceProxy {
 
   constructor(private readonly options: ServiceProxyOptions) {
     this.ipt = options.iptables ?? systemIptables;
-    this.clock = options.clock ?? systemClock;
     this.log = options.log ?? (() => undefined);
+    this.sync = new CoalescingSync({
+      clock: options.clock ?? systemClock,
+      pass: () => this.syncOnce(),
+      onError: (message) => {
+        this.log(`syncing service rules failed: ${message}`);
+        this.setHealth({
+          ready: false,
+          reason: 'SyncFailed',
+          message: `installing service rules failed: ${message}`,
+        });
+        this.lastApplied = undefined;
+      },
+      // Re-checks the jumps and sets hairpin mode on new pod ports; every sixth time also re-applies
+      // the chains in case they were changed behind our back.
+      onResync: () => {
+        if (++this.resyncs % 6 === 0) this.lastApplied = undefined;
+      },
+      delayMs: options.syncDelayMs,
+      resyncIntervalMs: options.resyncIntervalMs,
+    });
   }
 
   get health(): ProxyHealth {
@@ -97,7 +112,6 @@ export class ServiceProxy {
     if (!(await setSysctl('net.ipv4.ip_forward', '1'))) this.log('cannot enable net.ipv4.ip_forward');
     await setSysctl('net.bridge.bridge-nf-call-iptables', '1');
 
-    this.running = true;
     const onError = (message: string, err: unknown) =>
       this.log(`${message}: ${err instanceof Error ? err.message : JSON.stringify(err)}`);
     this.services = createInformer<Service>(this.options.api, SERVICES, { onError });
@@ -111,49 +125,27 @@ export class ServiceProxy {
     };
     for (const inf of this.informers) inf.addHandlers(changed);
     await Promise.all(this.informers.map((i) => i.start()));
-    await this.syncNow();
-    this.scheduleResync();
+    await this.sync.start();
     return this.health_;
   }
 
   /** Stops watching; the rules stay (Services keep working until the agent is back). */
   stop(): void {
-    this.running = false;
-    this.timer?.cancel();
-    this.resyncTimer?.cancel();
+    this.sync.stop();
     for (const i of this.informers) i.stop();
   }
 
   /** Schedules a sync (coalescing bursts of changes). */
   requestSync(): void {
-    if (!this.running) return;
-    this.dirty = true;
-    if (this.timer) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.syncNow();
-    }, this.options.syncDelayMs ?? 50);
+    this.sync.request();
   }
 
   /** Applies the rules now; resolves when they are in place (or the attempt failed). */
   syncNow(): Promise<void> {
-    if (this.syncing) {
-      this.dirty = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      try {
-        do {
-          this.dirty = false;
-          await this.syncOnce();
-        } while (this.dirty && this.running);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    return this.sync.now();
   }
 
+  /** One pass: all our chains rebuilt from the caches. Throws when it failed (the sync loop retries). */
   private async syncOnce(): Promise<void> {
     if (!this.services || !this.slices || !this.endpoints) return;
     const rules = buildProxyRules({
@@ -164,53 +156,27 @@ export class ServiceProxy {
       slices: this.slices.lister.list(),
       endpoints: this.endpoints.lister.list(),
     });
-    try {
-      const [natSave, filterSave] = await Promise.all([this.ipt.save('nat'), this.ipt.save('filter')]);
-      const existing = {
-        nat: chainsInSave(natSave, this.options.prefix),
-        filter: chainsInSave(filterSave, this.options.prefix),
-      };
-      const text = restoreText(rules, existing);
-      const complete = rules.nat.chains.every((c) => existing.nat.includes(c));
-      if (text !== this.lastApplied || !complete) {
-        await this.ipt.restore(text);
-        this.lastApplied = text;
-      }
-      // Jumps after the chains exist (a jump to a missing chain is an error).
-      for (const jump of jumpRules(this.options.prefix)) await ensureJump(this.ipt, jump);
-      await enableHairpin(this.options.bridgeName);
-      this.syncCount++;
-      if (!this.health_.ready) this.setHealth({ ready: true });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.log(`syncing service rules failed: ${message}`);
-      this.setHealth({
-        ready: false,
-        reason: 'SyncFailed',
-        message: `installing service rules failed: ${message}`,
-      });
-      this.lastApplied = undefined;
-      this.dirty = true;
-      this.scheduleRetry();
+    const existing = await this.existingChains();
+    const text = restoreText(rules, existing);
+    const complete = rules.nat.chains.every((c) => existing.nat.includes(c));
+    if (text !== this.lastApplied || !complete) {
+      await this.ipt.restore(text);
+      this.lastApplied = text;
     }
+    // Jumps after the chains exist (a jump to a missing chain is an error).
+    for (const jump of jumpRules(this.options.prefix)) await ensureJump(this.ipt, jump);
+    await enableHairpin(this.options.bridgeName);
+    this.syncCount++;
+    if (!this.health_.ready) this.setHealth({ ready: true });
   }
 
-  private scheduleRetry(): void {
-    if (!this.running || this.timer) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.syncNow();
-    }, 2_000);
-  }
-
-  private scheduleResync(): void {
-    if (!this.running) return;
-    this.resyncTimer = this.clock.setTimeout(() => {
-      // Re-checks the jumps and sets hairpin mode on new pod ports; every sixth time also re-applies
-      // the chains in case they were changed behind our back.
-      if (++this.resyncs % 6 === 0) this.lastApplied = undefined;
-      void this.syncNow().finally(() => this.scheduleResync());
-    }, this.options.resyncIntervalMs ?? 10_000);
+  /** Our chains as they are now in the nat and filter tables. */
+  private async existingChains(): Promise<{ nat: string[]; filter: string[] }> {
+    const [natSave, filterSave] = await Promise.all([this.ipt.save('nat'), this.ipt.save('filter')]);
+    return {
+      nat: chainsInSave(natSave, this.options.prefix),
+      filter: chainsInSave(filterSave, this.options.prefix),
+    };
   }
 
   private setHealth(health: ProxyHealth): ProxyHealth {
@@ -223,13 +189,9 @@ export class ServiceProxy {
   /** Removes the jumps and every chain of ours (node removal). Works without start(). */
   async uninstall(): Promise<void> {
     this.stop();
-    await this.syncing;
+    await this.sync.settled();
     for (const jump of jumpRules(this.options.prefix)) await removeJump(this.ipt, jump);
-    const [natSave, filterSave] = await Promise.all([this.ipt.save('nat'), this.ipt.save('filter')]);
-    const existing = {
-      nat: chainsInSave(natSave, this.options.prefix),
-      filter: chainsInSave(filterSave, this.options.prefix),
-    };
+    const existing = await this.existingChains();
     if (existing.nat.length || existing.filter.length) await this.ipt.restore(cleanupText(existing));
   }
 }

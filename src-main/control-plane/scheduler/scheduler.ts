@@ -11,7 +11,7 @@ import type { EventRecorder, Informer, KubeApi, Stoppable } from '../../shared/k
 import { RESOURCES } from '../../shared/resources';
 import type { ResourceInfo } from '../../shared/resources';
 import { DEFAULT_SCHEDULER_NAME } from './api-types';
-import type { Node, Pod } from './api-types';
+import type { Node, StoredPod as Pod } from '../../shared/kube/objects';
 import { DecisionLog, registerDecisionLog, scoreSummary } from './decisions';
 import type { SchedulingDecision } from './decisions';
 import { Framework } from './framework/framework';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Node, Pod } from './api-types';
+import type { Node, StoredPod as Pod } from '../../shared/kube/objects';
 import { Framework } from './framework/framework';
 import { SchedulerCache } from './internal/cache';
 import { newPodInfo } from './internal/pod-info';

@@ -1,36 +1,12 @@
 // DaemonSets (apps/v1).
 import type { StatusCause } from '../../../shared/status';
-import { formatLabels, formatLabelSelector, type LabelSelectorObject } from '../../../shared/labels';
+import { formatLabels } from '../../../shared/labels';
 import { invalid, notSupported, required, validateNonnegative } from './common/field';
 import { intOrPercentValue, isNotMoreThan100Percent, validatePositiveIntOrPercent } from './common/intstr';
-import { validateObjectMeta, validateObjectMetaUpdate } from './common/meta';
-import { defaultPodTemplate } from './common/podspec';
-import {
-  AGE_COLUMN,
-  column,
-  CONTAINERS_COLUMN,
-  containerCells,
-  IMAGES_COLUMN,
-  NAME_COLUMN,
-  since,
-} from './common/print';
-import { resourceOf, type FlotillaStrategy } from './common/strategy';
-import { ensureRec, rec, setDefault, strMap, type Json } from './common/util';
-import { int, SPEC, validateSelector, validateSelectorImmutable, validateTemplate } from './common/workload';
-import type { KubeObject } from './types';
-
-function defaults(obj: KubeObject): void {
-  const spec = (obj.spec ??= {});
-  const strategy = ensureRec(spec, 'updateStrategy');
-  setDefault(strategy, 'type', 'RollingUpdate');
-  if (strategy.type === 'RollingUpdate') {
-    const ru = ensureRec(strategy, 'rollingUpdate');
-    setDefault(ru, 'maxUnavailable', 1);
-    setDefault(ru, 'maxSurge', 0);
-  }
-  setDefault(spec, 'revisionHistoryLimit', 10);
-  defaultPodTemplate(spec.template);
-}
+import { column } from './common/print';
+import { rec, setDefault, strMap, type Json } from './common/util';
+import { int, SPEC, validateSelector, validateTemplate } from './common/workload';
+import { defaultRollingUpdate, workloadStrategy } from './common/workload-strategy';
 
 function validateUpdateStrategy(strategy: Json): StatusCause[] {
   const path = SPEC.child('updateStrategy');
@@ -63,31 +39,21 @@ function validateUpdateStrategy(strategy: Json): StatusCause[] {
   return out;
 }
 
-function validateSpec(spec: Json): StatusCause[] {
-  return [
+export const daemonSetStrategy = workloadStrategy({
+  plural: 'daemonsets',
+  defaultSpec(spec) {
+    defaultRollingUpdate(spec, 'updateStrategy', { maxUnavailable: 1, maxSurge: 0 });
+    setDefault(spec, 'revisionHistoryLimit', 10);
+  },
+  validateSpec: (spec) => [
     ...validateSelector(spec, 'daemonset'),
     ...validateTemplate(spec, 'DaemonSet'),
     ...validateNonnegative(spec.minReadySeconds, SPEC.child('minReadySeconds')),
     ...validateNonnegative(spec.templateGeneration, SPEC.child('templateGeneration')),
     ...validateUpdateStrategy(rec(spec.updateStrategy) ?? {}),
     ...validateNonnegative(spec.revisionHistoryLimit, SPEC.child('revisionHistoryLimit')),
-  ];
-}
-
-const specOf = (o: KubeObject) => (o.spec ?? {}) as Json;
-const statusOf = (o: KubeObject) => (o.status ?? {}) as Json;
-
-export const daemonSetStrategy: FlotillaStrategy = {
-  resource: resourceOf('apps', 'daemonsets'),
-  defaults,
-  validateCreate: (obj) => [...validateObjectMeta(obj, { namespaced: true }), ...validateSpec(specOf(obj))],
-  validateUpdate: (obj, old) => [
-    ...validateObjectMetaUpdate(obj, old),
-    ...validateSpec(specOf(obj)),
-    ...validateSelectorImmutable(specOf(obj), specOf(old)),
   ],
   columns: [
-    NAME_COLUMN,
     column('Desired', 'integer', 'The total number of nodes that should be running the daemon pod.'),
     column(
       'Current',
@@ -110,29 +76,14 @@ export const daemonSetStrategy: FlotillaStrategy = {
       'string',
       'NodeSelector is a selector which must be true for the pod to fit on a node.',
     ),
-    AGE_COLUMN,
-    CONTAINERS_COLUMN,
-    IMAGES_COLUMN,
-    column('Selector', 'string', 'A label query over pods that are managed by the daemon set.', 1),
   ],
-  row(obj, now) {
-    const spec = specOf(obj);
-    const status = statusOf(obj);
-    const podSpec = rec(rec(spec.template)?.spec) ?? {};
-    const [names, images] = containerCells(podSpec.containers);
-    return [
-      obj.metadata?.name ?? '',
-      int(status.desiredNumberScheduled),
-      int(status.currentNumberScheduled),
-      int(status.numberReady),
-      int(status.updatedNumberScheduled),
-      int(status.numberAvailable),
-      formatLabels(strMap(podSpec.nodeSelector)),
-      since(obj.metadata?.creationTimestamp, now),
-      names,
-      images,
-      formatLabelSelector(rec(spec.selector) as LabelSelectorObject | undefined),
-    ];
-  },
-  generationOnSpecChange: true,
-};
+  cells: (spec, status) => [
+    int(status.desiredNumberScheduled),
+    int(status.currentNumberScheduled),
+    int(status.numberReady),
+    int(status.updatedNumberScheduled),
+    int(status.numberAvailable),
+    formatLabels(strMap(rec(rec(spec.template)?.spec)?.nodeSelector)),
+  ],
+  selectorDescription: 'A label query over pods that are managed by the daemon set.',
+});

@@ -10,36 +10,10 @@ import {
   validatePositive,
 } from './common/field';
 import { intOrPercentValue, isNotMoreThan100Percent, validatePositiveIntOrPercent } from './common/intstr';
-import { validateObjectMeta, validateObjectMetaUpdate } from './common/meta';
-import { defaultPodTemplate } from './common/podspec';
-import {
-  AGE_COLUMN,
-  column,
-  CONTAINERS_COLUMN,
-  containerCells,
-  IMAGES_COLUMN,
-  NAME_COLUMN,
-  since,
-} from './common/print';
-import { resourceOf, type FlotillaStrategy } from './common/strategy';
-import { ensureRec, rec, setDefault, type Json } from './common/util';
-import { int, SPEC, validateSelector, validateSelectorImmutable, validateTemplate } from './common/workload';
-import type { KubeObject } from './types';
-
-function defaults(obj: KubeObject): void {
-  const spec = (obj.spec ??= {});
-  setDefault(spec, 'replicas', 1);
-  const strategy = ensureRec(spec, 'strategy');
-  setDefault(strategy, 'type', 'RollingUpdate');
-  if (strategy.type === 'RollingUpdate') {
-    const ru = ensureRec(strategy, 'rollingUpdate');
-    setDefault(ru, 'maxUnavailable', '25%');
-    setDefault(ru, 'maxSurge', '25%');
-  }
-  setDefault(spec, 'revisionHistoryLimit', 10);
-  setDefault(spec, 'progressDeadlineSeconds', 600);
-  defaultPodTemplate(spec.template);
-}
+import { column } from './common/print';
+import { rec, setDefault, type Json } from './common/util';
+import { int, SPEC, validateSelector, validateTemplate } from './common/workload';
+import { defaultRollingUpdate, workloadStrategy } from './common/workload-strategy';
 
 function validateStrategy(strategy: Json): StatusCause[] {
   const path = SPEC.child('strategy');
@@ -92,28 +66,16 @@ function validateSpec(spec: Json): StatusCause[] {
   return out;
 }
 
-const specOf = (o: KubeObject) => (o.spec ?? {}) as Json;
-const statusOf = (o: KubeObject) => (o.status ?? {}) as Json;
-
-function selectorCell(selector: unknown): string {
-  try {
-    return selectorToString(labelSelectorFromObject(rec(selector) as LabelSelectorObject | undefined));
-  } catch {
-    return '<invalid>';
-  }
-}
-
-export const deploymentStrategy: FlotillaStrategy = {
-  resource: resourceOf('apps', 'deployments'),
-  defaults,
-  validateCreate: (obj) => [...validateObjectMeta(obj, { namespaced: true }), ...validateSpec(specOf(obj))],
-  validateUpdate: (obj, old) => [
-    ...validateObjectMetaUpdate(obj, old),
-    ...validateSpec(specOf(obj)),
-    ...validateSelectorImmutable(specOf(obj), specOf(old)),
-  ],
+export const deploymentStrategy = workloadStrategy({
+  plural: 'deployments',
+  defaultSpec(spec) {
+    setDefault(spec, 'replicas', 1);
+    defaultRollingUpdate(spec, 'strategy', { maxUnavailable: '25%', maxSurge: '25%' });
+    setDefault(spec, 'revisionHistoryLimit', 10);
+    setDefault(spec, 'progressDeadlineSeconds', 600);
+  },
+  validateSpec,
   columns: [
-    NAME_COLUMN,
     column('Ready', 'string', 'Number of the pod with ready state'),
     column(
       'Up-to-date',
@@ -125,31 +87,21 @@ export const deploymentStrategy: FlotillaStrategy = {
       'string',
       'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.',
     ),
-    AGE_COLUMN,
-    CONTAINERS_COLUMN,
-    IMAGES_COLUMN,
-    column(
-      'Selector',
-      'string',
-      'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.',
-      1,
-    ),
   ],
-  row(obj, now) {
-    const spec = specOf(obj);
-    const status = statusOf(obj);
-    const [names, images] = containerCells(rec(rec(spec.template)?.spec)?.containers);
-    return [
-      obj.metadata?.name ?? '',
-      `${int(status.readyReplicas)}/${int(spec.replicas)}`,
-      int(status.updatedReplicas),
-      int(status.availableReplicas),
-      since(obj.metadata?.creationTimestamp, now),
-      names,
-      images,
-      selectorCell(spec.selector),
-    ];
+  cells: (spec, status) => [
+    `${int(status.readyReplicas)}/${int(spec.replicas)}`,
+    int(status.updatedReplicas),
+    int(status.availableReplicas),
+  ],
+  selectorDescription:
+    'Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.',
+  // printDeployment prints the parsed selector (empty for an empty one), not FormatLabelSelector.
+  selectorCell(selector) {
+    try {
+      return selectorToString(labelSelectorFromObject(rec(selector) as LabelSelectorObject | undefined));
+    } catch {
+      return '<invalid>';
+    }
   },
-  generationOnSpecChange: true,
-  scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', labelSelector: 'spec.selector' },
-};
+  scalable: true,
+});

@@ -17,23 +17,22 @@ import {
 import type {
   IntOrString,
   LabelSelectorSpec,
+  Node,
   ObjectMeta,
   Pod,
   PodTemplateSpec,
+  SchedulingSpec,
 } from '../../../shared/kube/objects';
 import { isKubeApiError } from '../../../shared/kube/types';
 import type { KubeObjectLike } from '../../../shared/kube/types';
-import { labelSelectorFromObject, matchesLabelSelectorObject } from '../../../shared/labels';
-import type { LabelSelector } from '../../../shared/labels';
 import type { ControllerContext } from '../framework/context';
 import { createQueueController } from '../framework/controller';
 import type { Controller } from '../framework/controller';
 import { createExpectations } from '../framework/expectations';
-import { claimObjects } from '../framework/ownership';
-import { isPodAvailable, isPodReady, msUntilAvailable } from '../framework/pods';
+import { podOwnersFor } from '../framework/pod-owners';
+import { isPodAvailable, isPodReady, requeueForAvailability } from '../framework/pods';
 import { PODS } from '../framework/resources';
 import { DAEMONSETS, NODES } from '../framework/resources';
-import type { Node, SchedulingSpec } from '../nodelifecycle/types';
 import { nodeEligibility, pinToNode, targetNodeOf, withDaemonTolerations } from './eligibility';
 
 export const DAEMONSET_CONTROLLER = 'daemonset-controller';
@@ -104,11 +103,8 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
   const podInformer = ctx.informers.informerFor<Pod>(PODS);
   const nodeInformer = ctx.informers.informerFor<Node>(NODES);
   const expectations = createExpectations(ctx.clock);
-  const dsRef = (ds: DaemonSet): KubeObjectLike => ({
-    apiVersion: 'apps/v1',
-    kind: 'DaemonSet',
-    metadata: ds.metadata,
-  });
+  const owners = podOwnersFor<DaemonSet>(ctx, DAEMONSETS, log, recorder);
+  const dsRef = owners.ref;
 
   const controller = createQueueController({
     name: DAEMONSET_CONTROLLER,
@@ -123,15 +119,8 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
     for (const ds of dsInformer.lister.list()) queue.add(objectKey(ds));
   };
 
-  function resolve(pod: Pod): DaemonSet | undefined {
-    const ref = controllerOf(pod);
-    if (!ref || ref.kind !== 'DaemonSet') return undefined;
-    const ds = dsInformer.lister.get(ref.name, pod.metadata.namespace);
-    return ds && ds.metadata.uid === ref.uid ? ds : undefined;
-  }
-
   function podChanged(pod: Pod, created: boolean): void {
-    const ds = resolve(pod);
+    const ds = owners.ownerOf(pod);
     if (ds) {
       if (created) expectations.creationObserved(objectKey(ds));
       if (pod.metadata.deletionTimestamp) expectations.deletionObserved(objectKey(ds), objectKey(pod));
@@ -139,9 +128,7 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       return;
     }
     if (controllerOf(pod)) return;
-    for (const d of dsInformer.lister.list(pod.metadata.namespace)) {
-      if (matchesLabelSelectorObject(d.spec.selector, pod.metadata.labels)) queue.add(objectKey(d));
-    }
+    for (const d of owners.matching(pod)) queue.add(objectKey(d));
   }
 
   dsInformer.addHandlers({
@@ -156,13 +143,13 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
     onUpdate(old, pod) {
       if (old.metadata.resourceVersion === pod.metadata.resourceVersion) return;
       podChanged(pod, false);
-      const ds = resolve(pod);
+      const ds = owners.ownerOf(pod);
       const minReady = ds?.spec.minReadySeconds ?? 0;
       if (ds && minReady > 0 && !isPodReady(old) && isPodReady(pod))
         queue.addAfter(objectKey(ds), minReady * 1000 + 100);
     },
     onDelete(pod) {
-      const ds = resolve(pod);
+      const ds = owners.ownerOf(pod);
       if (!ds) return;
       expectations.deletionObserved(objectKey(ds), objectKey(pod));
       queue.add(objectKey(ds));
@@ -188,31 +175,8 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
       expectations.delete(key);
       return;
     }
-    let selector: LabelSelector;
-    try {
-      selector = labelSelectorFromObject(ds.spec.selector);
-    } catch (err) {
-      recorder.event(dsRef(ds), 'Warning', 'InvalidSelector', `Invalid selector: ${(err as Error).message}`);
-      return;
-    }
-    const pods = await claimObjects<Pod>({
-      api: ctx.api,
-      resource: PODS,
-      owner: ds,
-      ownerApiVersion: 'apps/v1',
-      ownerKind: 'DaemonSet',
-      selector,
-      candidates: podInformer.lister.list(namespace),
-      canAdopt: async () => {
-        try {
-          const fresh = await ctx.api.get<DaemonSet>(DAEMONSETS, name, namespace);
-          return fresh.metadata.uid === ds.metadata.uid && !fresh.metadata.deletionTimestamp;
-        } catch {
-          return false;
-        }
-      },
-      log,
-    });
+    const pods = await owners.claim(ds, podInformer.lister.list(namespace));
+    if (!pods) return;
     const byNode = new Map<string, Pod[]>();
     for (const pod of pods) {
       const node = targetNodeOf(pod as { spec?: SchedulingSpec });
@@ -234,12 +198,7 @@ export function createDaemonSetController(ctx: ControllerContext): Controller {
     }
     await writeStatus(ds, computeStatus(ds, nodes, byNode, hash, now));
     if (failure !== undefined) throw failure;
-    let soonest: number | undefined;
-    for (const pod of pods) {
-      const ms = msUntilAvailable(pod, ds.spec.minReadySeconds ?? 0, now);
-      if (ms !== undefined && (soonest === undefined || ms < soonest)) soonest = ms;
-    }
-    return soonest !== undefined ? { requeueAfterMs: soonest + 50 } : undefined;
+    return requeueForAvailability(pods, ds.spec.minReadySeconds ?? 0, now);
   }
 
   /** Creates and deletes so each eligible node has one daemon pod; true if it changed anything. */

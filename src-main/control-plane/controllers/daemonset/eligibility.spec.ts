@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Node, SchedulingSpec } from '../nodelifecycle/types';
+import type { Node, SchedulingSpec } from '../../../shared/kube/objects';
 import { scaled, templateHash } from './controller';
 import { nodeEligibility, pinToNode, targetNodeOf, withDaemonTolerations } from './eligibility';
 

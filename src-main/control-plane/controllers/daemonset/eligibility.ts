@@ -2,13 +2,8 @@
 // nodeShouldRunDaemonPod): the template's nodeName, nodeSelector and required node affinity must
 // match the node, and its taints must be tolerated — NoSchedule and NoExecute ones for a new pod,
 // only NoExecute ones for a pod already there. Pure.
-import type {
-  Node,
-  NodeSelectorRequirement,
-  NodeSelectorTerm,
-  SchedulingSpec,
-  Toleration,
-} from '../nodelifecycle/types';
+import { nodeSelectorAndAffinityMatch } from '../../../shared/kube/node-selectors';
+import type { Node, SchedulingSpec, Toleration } from '../../../shared/kube/objects';
 import {
   TAINT_DISK_PRESSURE,
   TAINT_MEMORY_PRESSURE,
@@ -45,48 +40,6 @@ export function withDaemonTolerations(spec: SchedulingSpec): Toleration[] {
   return [...own, ...extra];
 }
 
-function matchesRequirement(value: string | undefined, req: NodeSelectorRequirement): boolean {
-  const values = req.values ?? [];
-  switch (req.operator) {
-    case 'In':
-      return value !== undefined && values.includes(value);
-    case 'NotIn':
-      return value === undefined || !values.includes(value);
-    case 'Exists':
-      return value !== undefined;
-    case 'DoesNotExist':
-      return value === undefined;
-    case 'Gt':
-    case 'Lt': {
-      const n = Number(value);
-      const bound = Number(values[0]);
-      if (value === undefined || !Number.isInteger(n) || !Number.isInteger(bound)) return false;
-      return req.operator === 'Gt' ? n > bound : n < bound;
-    }
-    default:
-      return false;
-  }
-}
-
-export function matchesTerm(node: Node, term: NodeSelectorTerm): boolean {
-  const exprs = term.matchExpressions ?? [];
-  const fields = term.matchFields ?? [];
-  if (exprs.length === 0 && fields.length === 0) return false;
-  const labels = node.metadata.labels ?? {};
-  return (
-    exprs.every((e) => matchesRequirement(labels[e.key], e)) &&
-    fields.every((f) => f.key === 'metadata.name' && matchesRequirement(node.metadata.name, f))
-  );
-}
-
-export function matchesNodeSelectorAndAffinity(node: Node, spec: SchedulingSpec): boolean {
-  const labels = node.metadata.labels ?? {};
-  for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const required = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
-  if (required) return (required.nodeSelectorTerms ?? []).some((t) => matchesTerm(node, t));
-  return true;
-}
-
 export interface Eligibility {
   /** A daemon pod should be created here if there is none. */
   shouldRun: boolean;
@@ -104,7 +57,9 @@ export function nodeEligibility(node: Node, template: SchedulingSpec): Eligibili
       reason: `the template is pinned to node ${template.nodeName}`,
     };
   }
-  if (!matchesNodeSelectorAndAffinity(node, template)) {
+  if (
+    !nodeSelectorAndAffinityMatch(template, { name: node.metadata.name, labels: node.metadata.labels ?? {} })
+  ) {
     return {
       shouldRun: false,
       shouldContinueRunning: false,

@@ -68,3 +68,20 @@ export function compareForDeletion(a: Pod, b: Pod): number {
   if (r) return r;
   return time(b.metadata.creationTimestamp) - time(a.metadata.creationTimestamp);
 }
+
+/**
+ * A pod that is ready but not yet available becomes available without any event: the requeue that
+ * looks again just after the first of `pods` does (undefined when none is waiting).
+ */
+export function requeueForAvailability(
+  pods: readonly Pod[],
+  minReadySeconds: number,
+  nowMs: number,
+): { requeueAfterMs: number } | undefined {
+  let soonest: number | undefined;
+  for (const pod of pods) {
+    const ms = msUntilAvailable(pod, minReadySeconds, nowMs);
+    if (ms !== undefined && (soonest === undefined || ms < soonest)) soonest = ms;
+  }
+  return soonest !== undefined ? { requeueAfterMs: soonest + 50 } : undefined;
+}

@@ -12,7 +12,7 @@ import type { ControllerContext } from '../framework/context';
 import { createQueueController } from '../framework/controller';
 import type { Controller } from '../framework/controller';
 import { NODES } from '../framework/resources';
-import type { Node } from '../nodelifecycle/types';
+import type { Node } from '../../../shared/kube/objects';
 import { createCidrSet } from './cidr-set';
 
 export const NODE_IPAM_CONTROLLER = 'node-ipam-controller';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../platform/logger';
-import type { CoreEvent, Pod } from '../../../shared/kube/objects';
+import type { CoreEvent, Lease, Node, Pod, Toleration } from '../../../shared/kube/objects';
 import { createFakeKubeApi, waitFor } from '../../../shared/kube/testing';
 import type { FakeKubeApi } from '../../../shared/kube/testing';
 import { createFakeClock } from '../../workqueue/clock';
@@ -12,7 +12,6 @@ import { createNodeLifecycleController } from './controller';
 import { LEASES, NODE_LEASE_NAMESPACE, NODES } from '../framework/resources';
 import { TAINT_UNREACHABLE } from './taints';
 import { timestamp } from './types';
-import type { Lease, Node, Toleration } from './types';
 
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 let manager: ControllerManager | undefined;

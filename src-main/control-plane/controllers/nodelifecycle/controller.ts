@@ -14,7 +14,7 @@
 // - orphans: pods bound to a node that no longer exists are force-deleted after a short quarantine.
 // Every decision is an Event from `node-controller`.
 import { deepCopy, jsonEqual, objectKey } from '../../../shared/kube/meta';
-import type { Pod } from '../../../shared/kube/objects';
+import type { Lease, Node, NodeCondition, Pod, Taint } from '../../../shared/kube/objects';
 import { isKubeApiError } from '../../../shared/kube/types';
 import type { KubeObjectLike } from '../../../shared/kube/types';
 import type { ControllerContext } from '../framework/context';
@@ -27,7 +27,6 @@ import { DESKTOP_NODE_LIFECYCLE } from './settings';
 import type { NodeLifecycleSettings } from './settings';
 import { formatTaint, sameTaint, TAINT_NOT_READY, TAINT_UNREACHABLE, tolerationSecondsFor } from './taints';
 import { nodeCondition, parseTime, schedulingSpec, timestamp } from './types';
-import type { Lease, Node, NodeCondition, Taint } from './types';
 
 export const NODE_CONTROLLER = 'node-controller';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DESKTOP_NODE_LIFECYCLE, KUBERNETES_NODE_LIFECYCLE, NODE_LIFECYCLE_PRESETS } from './settings';
 import { tolerates, tolerationSecondsFor, untoleratedTaints } from './taints';
-import type { Taint } from './types';
+import type { Taint } from '../../../shared/kube/objects';
 
 const unreachable: Taint = { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute' };
 

@@ -1,6 +1,6 @@
 // Taints and tolerations (k8s.io/api/core/v1 ToleratesTaint, the taint manager's
 // getMinTolerationTime) and the taints the node controllers put on nodes.
-import type { Taint, TaintEffect, Toleration } from './types';
+import type { Taint, TaintEffect, Toleration } from '../../../shared/kube/objects';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';

@@ -11,16 +11,13 @@ import {
 } from '../../../shared/kube/meta';
 import type { Pod, ReplicaSet } from '../../../shared/kube/objects';
 import { isKubeApiError } from '../../../shared/kube/types';
-import type { KubeObjectLike } from '../../../shared/kube/types';
-import { labelSelectorFromObject, matchesLabelSelectorObject } from '../../../shared/labels';
-import type { LabelSelector } from '../../../shared/labels';
 import { slowStartBatch } from '../framework/batch';
 import type { ControllerContext } from '../framework/context';
 import { createQueueController } from '../framework/controller';
 import type { Controller } from '../framework/controller';
 import { createExpectations } from '../framework/expectations';
-import { claimObjects } from '../framework/ownership';
-import { compareForDeletion, isPodActive, isPodReady, msUntilAvailable } from '../framework/pods';
+import { podOwnersFor } from '../framework/pod-owners';
+import { compareForDeletion, isPodActive, isPodReady, requeueForAvailability } from '../framework/pods';
 import { PODS, REPLICASETS } from '../framework/resources';
 import { calculateReplicaSetStatus } from './status';
 import type { ReplicaSetStatus } from './status';
@@ -29,10 +26,8 @@ export const REPLICASET_CONTROLLER = 'replicaset-controller';
 /** At most this many creates or deletes per sync (kube's burstReplicas). */
 export const BURST_REPLICAS = 500;
 
-/** How an object is named in an Event's involvedObject (list items may lack apiVersion/kind). */
-export function involved(obj: KubeObjectLike, apiVersion: string, kind: string): KubeObjectLike {
-  return { apiVersion, kind, metadata: obj.metadata };
-}
+// The Deployment controller names its Events with it too.
+export { involved } from '../framework/pod-owners';
 
 export function createReplicaSetController(ctx: ControllerContext): Controller {
   const log = ctx.log.child(REPLICASET_CONTROLLER);
@@ -40,7 +35,8 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   const podInformer = ctx.informers.informerFor<Pod>(PODS);
   const expectations = createExpectations(ctx.clock);
   const recorder = ctx.recorder(REPLICASET_CONTROLLER);
-  const rsRef = (rs: ReplicaSet) => involved(rs, 'apps/v1', 'ReplicaSet');
+  const owners = podOwnersFor<ReplicaSet>(ctx, REPLICASETS, log, recorder);
+  const rsRef = owners.ref;
 
   const controller = createQueueController({
     name: REPLICASET_CONTROLLER,
@@ -52,24 +48,8 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   });
   const queue = controller.queue;
 
-  /** The ReplicaSet a controller reference points at, if it is still the same object. */
-  function resolve(
-    namespace: string | undefined,
-    ref: ReturnType<typeof controllerOf>,
-  ): ReplicaSet | undefined {
-    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
-    const rs = rsInformer.lister.get(ref.name, namespace);
-    return rs && rs.metadata.uid === ref.uid ? rs : undefined;
-  }
-
-  function replicaSetsMatching(pod: Pod): ReplicaSet[] {
-    return rsInformer.lister
-      .list(pod.metadata.namespace)
-      .filter((rs) => matchesLabelSelectorObject(rs.spec.selector, pod.metadata.labels));
-  }
-
   function podDeleted(pod: Pod): void {
-    const rs = resolve(pod.metadata.namespace, controllerOf(pod));
+    const rs = owners.ownerOf(pod);
     if (!rs) return;
     const key = objectKey(rs);
     expectations.deletionObserved(key, objectKey(pod));
@@ -88,15 +68,14 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
   podInformer.addHandlers({
     onAdd(pod) {
       if (pod.metadata.deletionTimestamp) return podDeleted(pod);
-      const ref = controllerOf(pod);
-      if (ref) {
-        const rs = resolve(pod.metadata.namespace, ref);
+      if (controllerOf(pod)) {
+        const rs = owners.ownerOf(pod);
         if (!rs) return;
         expectations.creationObserved(objectKey(rs));
         queue.add(objectKey(rs));
         return;
       }
-      for (const rs of replicaSetsMatching(pod)) queue.add(objectKey(rs));
+      for (const rs of owners.matching(pod)) queue.add(objectKey(rs));
     },
     onUpdate(oldPod, pod) {
       if (oldPod.metadata.resourceVersion === pod.metadata.resourceVersion) return;
@@ -110,11 +89,11 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
       const ref = controllerOf(pod);
       const refChanged = !jsonEqual(oldRef, ref);
       if (refChanged && oldRef) {
-        const old = resolve(oldPod.metadata.namespace, oldRef);
+        const old = owners.ownerOf(oldPod);
         if (old) queue.add(objectKey(old));
       }
       if (ref) {
-        const rs = resolve(pod.metadata.namespace, ref);
+        const rs = owners.ownerOf(pod);
         if (!rs) return;
         queue.add(objectKey(rs));
         // A pod that just became ready becomes available minReadySeconds later: look again then.
@@ -123,7 +102,7 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
           queue.addAfter(objectKey(rs), minReady * 1000 + 100);
         return;
       }
-      if (labelsChanged || refChanged) for (const rs of replicaSetsMatching(pod)) queue.add(objectKey(rs));
+      if (labelsChanged || refChanged) for (const rs of owners.matching(pod)) queue.add(objectKey(rs));
     },
     onDelete: podDeleted,
   });
@@ -135,39 +114,9 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
       expectations.delete(key);
       return;
     }
-    let selector: LabelSelector;
-    try {
-      selector = labelSelectorFromObject(cached.spec.selector);
-    } catch (err) {
-      recorder.event(
-        rsRef(cached),
-        'Warning',
-        'InvalidSelector',
-        `Invalid selector: ${(err as Error).message}`,
-      );
-      return;
-    }
     const needsSync = expectations.satisfied(key) && !cached.metadata.deletionTimestamp;
-    const active = podInformer.lister.list(namespace).filter(isPodActive);
-    const pods = await claimObjects<Pod>({
-      api: ctx.api,
-      resource: PODS,
-      owner: cached,
-      ownerApiVersion: 'apps/v1',
-      ownerKind: 'ReplicaSet',
-      selector,
-      candidates: active,
-      canAdopt: async () => {
-        // Re-read the ReplicaSet live: never adopt for an owner that is gone or being deleted.
-        try {
-          const fresh = await ctx.api.get<ReplicaSet>(REPLICASETS, name, namespace);
-          return fresh.metadata.uid === cached.metadata.uid && !fresh.metadata.deletionTimestamp;
-        } catch {
-          return false;
-        }
-      },
-      log,
-    });
+    const pods = await owners.claim(cached, podInformer.lister.list(namespace).filter(isPodActive));
+    if (!pods) return;
 
     let manageError: { reason: 'FailedCreate' | 'FailedDelete'; message: string; err: unknown } | undefined;
     if (needsSync) manageError = await manageReplicas(key, cached, pods);
@@ -175,14 +124,7 @@ export function createReplicaSetController(ctx: ControllerContext): Controller {
     const status = calculateReplicaSetStatus(cached, pods, now, manageError);
     await writeStatus(cached, status);
     if (manageError) throw manageError.err;
-
-    // Pods that are ready but not yet available flip without any event: come back when they do.
-    let soonest: number | undefined;
-    for (const pod of pods) {
-      const ms = msUntilAvailable(pod, cached.spec.minReadySeconds ?? 0, now);
-      if (ms !== undefined && (soonest === undefined || ms < soonest)) soonest = ms;
-    }
-    return soonest !== undefined ? { requeueAfterMs: soonest + 50 } : undefined;
+    return requeueForAvailability(pods, cached.spec.minReadySeconds ?? 0, now);
   }
 
   async function manageReplicas(

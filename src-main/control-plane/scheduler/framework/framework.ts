@@ -1,5 +1,5 @@
 // Instantiates the enabled plugins and runs each extension point over them, in registry order.
-import type { Pod } from '../api-types';
+import type { StoredPod as Pod } from '../../../shared/kube/objects';
 import type { NodeInfo } from '../internal/node-info';
 import type { PodInfo } from '../internal/pod-info';
 import type { Status } from './status';

@@ -2,7 +2,7 @@
 // A plugin implements the points it takes part in; the registry lists every plugin with its factory.
 // Scheduling a pod runs synchronously over the cache (one JavaScript turn), so plugins see a
 // consistent view without snapshots; only binding is asynchronous.
-import type { Node, Pod } from '../api-types';
+import type { Node, StoredPod as Pod } from '../../../shared/kube/objects';
 import type { NodeInfo } from '../internal/node-info';
 import type { PodInfo } from '../internal/pod-info';
 import type { Status } from './status';

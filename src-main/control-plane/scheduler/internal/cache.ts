@@ -1,7 +1,7 @@
 // The scheduler's view of the cluster: nodes and the pods on them, including pods it has assumed
 // onto a node before the binding is confirmed, so in-flight bindings already use up room.
 // Assume on bind start, confirm when the informer shows the pod bound, forget when binding fails.
-import type { Node, Pod } from '../api-types';
+import type { Node, StoredPod as Pod } from '../../../shared/kube/objects';
 import { NodeInfo } from './node-info';
 import { newPodInfo } from './pod-info';
 import type { PodInfo } from './pod-info';

@@ -1,6 +1,6 @@
 // One node and the pods on it (bound or assumed), with running totals so a filter or score is O(1)
 // per node: requested resources, host ports in use, and pods per workload owner.
-import type { Node, Taint } from '../api-types';
+import type { Node, Taint } from '../../../shared/kube/objects';
 import type { HostPort, PodInfo } from './pod-info';
 import { nodeAllocatable } from './resources';
 import type { Allocatable, Resources } from './resources';

@@ -1,6 +1,6 @@
 // A pod with what scheduling needs precomputed once (requests, host ports, owner), instead of on
 // every node it is checked against.
-import type { Pod } from '../api-types';
+import type { StoredPod as Pod } from '../../../shared/kube/objects';
 import { podRequests } from './resources';
 import type { Resources } from './resources';
 

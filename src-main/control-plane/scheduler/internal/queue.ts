@@ -2,7 +2,7 @@
 // queue-sort order; backoffQ holds pods waiting out their per-pod exponential backoff; the
 // unschedulable pool holds pods no node could take, until a cluster event one of the plugins that
 // rejected them cares about moves them back. A slow periodic flush is only a safety net.
-import type { Pod } from '../api-types';
+import type { StoredPod as Pod } from '../../../shared/kube/objects';
 import type { ClusterEvent, QueuedPodInfo } from '../framework/types';
 import type { Clock } from './clock';
 import { KeyedHeap } from './heap';

@@ -1,7 +1,7 @@
 // Resource arithmetic for scheduling: what a pod requests and what a node can give, in plain numbers
 // (millicores, bytes, pod count) so filtering thousands of nodes costs no parsing.
 import { cpuMillicores, memoryBytes } from '../../../shared/quantity';
-import type { Container, PodSpec, ResourceList } from '../api-types';
+import type { Container, PodSpec, ResourceList } from '../../../shared/kube/objects';
 
 export interface Resources {
   milliCPU: number;

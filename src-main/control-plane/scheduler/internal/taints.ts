@@ -1,5 +1,5 @@
 // Taint/toleration matching (v1 helper ToleratesTaint).
-import type { Taint, TaintEffect, Toleration } from '../api-types';
+import type { Taint, TaintEffect, Toleration } from '../../../shared/kube/objects';
 
 export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;

@@ -1,5 +1,5 @@
 // Small builders for scheduler unit tests: pods and nodes as the API server would return them.
-import type { Container, Node, Pod, PodSpec, Taint } from '../api-types';
+import type { Container, Node, StoredPod as Pod, PodSpec, Taint } from '../../../shared/kube/objects';
 
 let seq = 0;
 

@@ -3,7 +3,7 @@
 import { SKIP, SUCCESS, unresolvable } from '../../framework/status';
 import type { PluginFactory } from '../../framework/types';
 import { MAX_NODE_SCORE } from '../../framework/types';
-import { nodeSelectorMatches, requiredTermsMatch, termMatches } from '../../internal/node-selectors';
+import { nodeSelectorMatches, requiredTermsMatch, termMatches } from '../../../../shared/kube/node-selectors';
 import { normalizeToMax } from '../normalize';
 
 export const NAME = 'NodeAffinity';

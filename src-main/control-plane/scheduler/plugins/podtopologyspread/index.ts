@@ -6,12 +6,12 @@
 import { labelSelectorFromObject, matchesLabels } from '../../../../shared/labels';
 import type { LabelSelector } from '../../../../shared/labels';
 import { LABEL_HOSTNAME, LABEL_ZONE } from '../../api-types';
-import type { TopologySpreadConstraint } from '../../api-types';
+import type { TopologySpreadConstraint } from '../../../../shared/kube/objects';
 import { SKIP, SUCCESS, unresolvable, unschedulable } from '../../framework/status';
 import type { CycleState, FrameworkHandle, PluginFactory } from '../../framework/types';
 import { MAX_NODE_SCORE } from '../../framework/types';
 import type { NodeInfo } from '../../internal/node-info';
-import { podMatchesNodeSelectorAndAffinity } from '../../internal/node-selectors';
+import { nodeSelectorAndAffinityMatch } from '../../../../shared/kube/node-selectors';
 import type { PodInfo } from '../../internal/pod-info';
 import { firstUntolerated } from '../../internal/taints';
 
@@ -84,7 +84,7 @@ function countOnNode(c: Constraint, pod: PodInfo, node: NodeInfo): number {
 }
 
 function eligible(c: Constraint, pod: PodInfo, node: NodeInfo): boolean {
-  if (c.nodeAffinityPolicy === 'Honor' && !podMatchesNodeSelectorAndAffinity(pod.pod, node)) return false;
+  if (c.nodeAffinityPolicy === 'Honor' && !nodeSelectorAndAffinityMatch(pod.pod.spec, node)) return false;
   if (c.nodeTaintsPolicy === 'Honor') {
     if (firstUntolerated(node.taints, pod.pod.spec.tolerations ?? [], ['NoSchedule', 'NoExecute']))
       return false;

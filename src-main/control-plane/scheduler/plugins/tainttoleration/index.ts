@@ -1,7 +1,7 @@
 // TaintToleration: NoSchedule and NoExecute taints the pod does not tolerate rule a node out;
 // PreferNoSchedule taints it does not tolerate lower the node's score.
 import { SUCCESS, unresolvable } from '../../framework/status';
-import type { Toleration } from '../../api-types';
+import type { Toleration } from '../../../../shared/kube/objects';
 import type { PluginFactory } from '../../framework/types';
 import { MAX_NODE_SCORE } from '../../framework/types';
 import { firstUntolerated, formatTaint, toleratedBy } from '../../internal/taints';
