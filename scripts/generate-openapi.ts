@@ -74,6 +74,7 @@ const DISCOVERY_TYPES = new Set([
 ]);
 const COORDINATION_TYPES = new Set(['Lease', 'LeaseList', 'LeaseSpec']);
 const AUTOSCALING_TYPES = new Set(['Scale', 'ScaleSpec', 'ScaleStatus']);
+const CERTIFICATES_TYPES = /^CertificateSigningRequest/;
 
 function canonicalName(className: string): string {
   const prefixed = /^(Core|Events|Discovery)V1(.+)$/.exec(className);
@@ -89,6 +90,7 @@ function canonicalName(className: string): string {
   if (DISCOVERY_TYPES.has(name)) return `io.k8s.api.discovery.v1.${name}`;
   if (COORDINATION_TYPES.has(name)) return `io.k8s.api.coordination.v1.${name}`;
   if (AUTOSCALING_TYPES.has(name)) return `io.k8s.api.autoscaling.v1.${name}`;
+  if (CERTIFICATES_TYPES.test(name)) return `io.k8s.api.certificates.v1.${name}`;
   if (name === 'Eviction') return `io.k8s.api.policy.v1.${name}`;
   return `io.k8s.api.core.v1.${name}`;
 }
@@ -202,6 +204,10 @@ const PATCH_META: Record<string, ListMeta> = {
   'DeploymentStatus.conditions': mergeBy('type'),
   'ReplicaSetStatus.conditions': mergeBy('type'),
   'DaemonSetStatus.conditions': mergeBy('type'),
+  // certificates/v1
+  'CertificateSigningRequestSpec.usages': { listType: 'atomic' },
+  'CertificateSigningRequestSpec.groups': { listType: 'atomic' },
+  'CertificateSigningRequestStatus.conditions': { listType: 'map', mapKeys: ['type'] },
   // discovery/v1
   'EndpointSlice.endpoints': { listType: 'atomic' },
   'EndpointSlice.ports': { listType: 'atomic' },
@@ -591,8 +597,11 @@ function flotillaDefinitions(): Record<string, Schema> {
         },
         nodeName: s('The Node the machine runs as.'),
         observedHostKeyFingerprint: fingerprint('The host key the machine presented at the last contact'),
+        observedJumpHostKeyFingerprint: fingerprint(
+          'The host key the jump host (spec.ssh.jump) presented at the last contact',
+        ),
         reachability: s(
-          'How the agent reaches the API server.\n\nPossible enum values:\n - `"direct"`\n - `"tunnel"` through an SSH remote forward the control plane holds',
+          'How the agent reaches the API server.\n\nPossible enum values:\n - `"direct"`\n - `"tunnel"` through an SSH remote forward the control plane holds (its agent uses https://127.0.0.1:PORT; the TunnelUp condition says whether it is up)',
           {
             enum: ['direct', 'tunnel'],
           },

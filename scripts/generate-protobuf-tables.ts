@@ -47,7 +47,15 @@ interface FieldDef {
 interface MessageDef {
   /** Set for types whose JSON form is not an object of their fields (see protobuf/convert.ts). */
   special?:
-    'Time' | 'MicroTime' | 'Duration' | 'Quantity' | 'IntOrString' | 'FieldsV1' | 'RawExtension' | 'Unknown';
+    | 'Time'
+    | 'MicroTime'
+    | 'Duration'
+    | 'Quantity'
+    | 'IntOrString'
+    | 'FieldsV1'
+    | 'RawExtension'
+    | 'Unknown'
+    | 'StringList';
   fields: Record<string, FieldDef>;
 }
 
@@ -82,6 +90,11 @@ const SPECIAL: Record<string, MessageDef> = {
   ['k8s.io.apimachinery.pkg.api.resource.Quantity']: {
     special: 'Quantity',
     fields: { 1: { name: 'string', type: 'string', presence: 'always' } },
+  },
+  // message ExtraValue { repeated string items = 1; } — Go's `type ExtraValue []string`, a JSON array
+  ['k8s.io.api.certificates.v1.ExtraValue']: {
+    special: 'StringList',
+    fields: { 1: { name: 'items', type: 'string', repeated: true, presence: 'omitempty' } },
   },
   // message IntOrString { optional int64 type = 1; optional int32 intVal = 2; optional string strVal = 3; }
   ['k8s.io.apimachinery.pkg.util.intstr.IntOrString']: {
@@ -127,6 +140,7 @@ const GO_SPECIAL: Record<string, string> = {
   'k8s.io/apimachinery/pkg/util/intstr.IntOrString': 'k8s.io.apimachinery.pkg.util.intstr.IntOrString',
   'k8s.io/apimachinery/pkg/runtime.RawExtension': 'k8s.io.apimachinery.pkg.runtime.RawExtension',
   'k8s.io/apimachinery/pkg/runtime.Unknown': 'k8s.io.apimachinery.pkg.runtime.Unknown',
+  'k8s.io/api/certificates/v1.ExtraValue': 'k8s.io.api.certificates.v1.ExtraValue',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -383,6 +397,11 @@ class TableBuilder {
       return GO_SPECIAL[goName] ?? protoName(goName);
     }
     if (kind === Kind.Slice && this.bin.kind(this.bin.elem(t)) === Kind.Uint8) return 'bytes';
+    // Named slices with a wrapper message (ExtraValue) are declared by hand in SPECIAL.
+    if (kind === Kind.Slice && GO_SPECIAL[this.bin.typeName(t)]) {
+      this.add(this.bin.typeName(t));
+      return GO_SPECIAL[this.bin.typeName(t)]!;
+    }
     if (kind === Kind.Slice) {
       // [][]string and the like travel as a wrapper message in proto; none is reachable today.
       throw new Error(`${where}: nested slices are not supported`);

@@ -86,6 +86,7 @@ describe('@kubernetes/client-node against flotilla', () => {
     const groups = await kc.makeApiClient(k8s.ApisApi).getAPIVersions();
     expect(groups.groups.map((g) => g.name).sort()).toEqual([
       'apps',
+      'certificates.k8s.io',
       'coordination.k8s.io',
       'discovery.k8s.io',
       'flotilla.dev',

@@ -168,6 +168,7 @@ describeKubectl(suiteName, () => {
         ['daemonsets', 'ds', 'apps/v1', 'true', 'DaemonSet'],
         ['deployments', 'deploy', 'apps/v1', 'true', 'Deployment'],
         ['replicasets', 'rs', 'apps/v1', 'true', 'ReplicaSet'],
+        ['certificatesigningrequests', 'csr', 'certificates.k8s.io/v1', 'false', 'CertificateSigningRequest'],
         ['leases', '', 'coordination.k8s.io/v1', 'true', 'Lease'],
         ['endpointslices', '', 'discovery.k8s.io/v1', 'true', 'EndpointSlice'],
         ['machines', 'mach', 'flotilla.dev/v1', 'false', 'Machine'],
@@ -199,6 +200,7 @@ describeKubectl(suiteName, () => {
       const versions = (await ok(['api-versions'])).trim().split('\n');
       expect(versions).toEqual([
         'apps/v1',
+        'certificates.k8s.io/v1',
         'coordination.k8s.io/v1',
         'discovery.k8s.io/v1',
         'flotilla.dev/v1',

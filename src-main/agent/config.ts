@@ -22,6 +22,11 @@ export interface AgentConfig {
   /** The node's client identity: CN=system:node:NAME, O=system:nodes. */
   clientCertPem: string;
   clientKeyPem: string;
+  /**
+   * `<id>.<secret>`: a single-use bootstrap token to obtain the client identity with (TLS
+   * bootstrapping, bootstrap/). Used only while the node has no client certificate.
+   */
+  bootstrapToken?: string;
   /** The agent API's serving certificate (SANs: the node's IPs and name). */
   servingCertPem: string;
   servingKeyPem: string;
@@ -46,6 +51,13 @@ export interface AgentConfig {
   /** Read os-release and machine-id from here (a host mount when the agent runs in a container). */
   hostRoot: string;
 }
+
+/**
+ * The configuration as read: the client identity may be absent when a bootstrap token is given (the
+ * agent then obtains it, see bootstrap/credentials.ts, before it starts).
+ */
+export type AgentSettings = Omit<AgentConfig, 'clientCertPem' | 'clientKeyPem'> &
+  Partial<Pick<AgentConfig, 'clientCertPem' | 'clientKeyPem'>>;
 
 export type AgentConfigErrorCode = 'ConfigMissing' | 'ConfigUnreadable' | 'ConfigInvalid';
 
@@ -171,14 +183,27 @@ function ipv4Cidr(value: string, field: string): string {
   return value;
 }
 
+type ParseOptions = { baseDir?: string; env?: Record<string, string | undefined>; readFile?: ReadFile };
+
 /**
  * Builds the configuration from the parsed file (`raw`), the environment and flags. Pure apart from
- * reading PEM files (injectable). Throws AgentConfigError naming the field at fault.
+ * reading PEM files (injectable). Throws AgentConfigError naming the field at fault. The client
+ * identity is required here; see parseAgentSettings for a config that may bootstrap it.
  */
-export function parseAgentConfig(
-  raw: Raw,
-  options: { baseDir?: string; env?: Record<string, string | undefined>; readFile?: ReadFile } = {},
-): AgentConfig {
+export function parseAgentConfig(raw: Raw, options: ParseOptions = {}): AgentConfig {
+  const settings = parseAgentSettings({ ...raw, bootstrapToken: undefined }, options);
+  return {
+    ...settings,
+    clientCertPem: settings.clientCertPem ?? '',
+    clientKeyPem: settings.clientKeyPem ?? '',
+    ...(typeof raw.bootstrapToken === 'string' && raw.bootstrapToken
+      ? { bootstrapToken: raw.bootstrapToken }
+      : {}),
+  };
+}
+
+/** As parseAgentConfig, but with a `bootstrapToken` the client certificate and key may be missing. */
+export function parseAgentSettings(raw: Raw, options: ParseOptions = {}): AgentSettings {
   const env = options.env ?? {};
   const baseDir = options.baseDir ?? process.cwd();
   const readFile = options.readFile ?? defaultReadFile;
@@ -241,12 +266,33 @@ export function parseAgentConfig(
 
   const rootDir = str(merged, 'rootDir') ?? DEFAULTS.rootDir;
   const dockerHost = str(merged, 'dockerHost');
+  const bootstrapToken = str(merged, 'bootstrapToken');
+  if (bootstrapToken && !/^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(bootstrapToken))
+    throw new AgentConfigError(
+      'ConfigInvalid',
+      'must be <6 characters>.<16 characters> of [a-z0-9]',
+      'bootstrapToken',
+    );
+  // With a bootstrap token the client identity may be missing: it is requested, not configured.
+  const hasClient = Boolean(
+    str(merged, 'clientCertPem') ||
+    str(merged, 'clientCertFile') ||
+    str(merged, 'clientKeyPem') ||
+    str(merged, 'clientKeyFile'),
+  );
+  const client =
+    bootstrapToken && !hasClient
+      ? {}
+      : {
+          clientCertPem: pem(merged, 'clientCert', baseDir, readFile),
+          clientKeyPem: pem(merged, 'clientKey', baseDir, readFile),
+        };
   return {
     apiServer: apiServer.replace(/\/$/, ''),
     nodeName,
     caPem: pem(merged, 'ca', baseDir, readFile),
-    clientCertPem: pem(merged, 'clientCert', baseDir, readFile),
-    clientKeyPem: pem(merged, 'clientKey', baseDir, readFile),
+    ...client,
+    ...(bootstrapToken ? { bootstrapToken } : {}),
     servingCertPem: pem(merged, 'servingCert', baseDir, readFile),
     servingKeyPem: pem(merged, 'servingKey', baseDir, readFile),
     listenAddress: str(merged, 'listenAddress') ?? DEFAULTS.listenAddress,
@@ -265,7 +311,7 @@ export function parseAgentConfig(
 }
 
 export interface AgentCommandLine {
-  config: AgentConfig;
+  config: AgentSettings;
   /** Remove everything the agent made on this machine (containers, network, rules), then exit. */
   teardown: boolean;
 }
@@ -329,11 +375,11 @@ export function loadAgentCommandLine(
     ['port', 'port'],
     ['docker-host', 'dockerHost'],
   ];
-  const config = parseAgentConfig(raw, { baseDir, env, readFile });
+  const config = parseAgentSettings(raw, { baseDir, env, readFile });
   const overrides: Raw = {};
   for (const [flag, field] of flags) if (typeof values[flag] === 'string') overrides[field] = values[flag];
   const final = Object.keys(overrides).length
-    ? parseAgentConfig(
+    ? parseAgentSettings(
         { ...raw, ...overrides },
         { baseDir, env: { ...env, ...blankEnvFor(overrides) }, readFile },
       )

@@ -3,6 +3,7 @@
 // restart adopts them. `--teardown` removes what the agent made on this machine (node removal).
 import { startAgent } from './agent';
 import type { RunningAgent } from './agent';
+import { BootstrapError, ensureClientCredentials } from './bootstrap';
 import { AgentConfigError, loadAgentCommandLine } from './config';
 import { teardownNode } from './teardown';
 import { AGENT_VERSION } from './version';
@@ -22,15 +23,25 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const { config } = command;
-  log(`flotilla-agent ${AGENT_VERSION} for node ${config.nodeName}, API server ${config.apiServer}`);
+  const { config: settings } = command;
+  log(`flotilla-agent ${AGENT_VERSION} for node ${settings.nodeName}, API server ${settings.apiServer}`);
 
   if (command.teardown) {
-    await teardownNode(config, { log });
+    await teardownNode(settings, { log });
     log('removed this agent’s containers, pod network and service rules');
     return 0;
   }
 
+  let config;
+  try {
+    config = await ensureClientCredentials(settings, { log });
+  } catch (err) {
+    if (err instanceof AgentConfigError || err instanceof BootstrapError) {
+      log(`cannot obtain the node's client certificate (${err.code}): ${err.message}`);
+      return 3;
+    }
+    throw err;
+  }
   const agent: RunningAgent = await startAgent(config, { log });
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -12,7 +12,7 @@ import { DockerRuntime } from './runtime/docker-runtime';
 import { dockerOptions } from './docker-host';
 
 export async function teardownNode(
-  config: AgentConfig,
+  config: Omit<AgentConfig, 'clientCertPem' | 'clientKeyPem'>,
   deps: { docker?: Docker; iptables?: Iptables; log?: (m: string) => void } = {},
 ): Promise<void> {
   const log = deps.log ?? (() => undefined);

@@ -14,6 +14,12 @@ import { createAuthorizer, DEFAULT_RULES } from './apiserver/auth/authorizer';
 import { createNodeAuthorizerRule, podsFromCache } from './apiserver/auth/node-authorizer';
 import { APISERVER_CLIENT_CN } from '../shared/agent-api';
 import { loadTokenStore } from './apiserver/auth/tokens';
+import {
+  createBootstrapTokenAuthenticator,
+  firstTokenAuthenticator,
+  secretsFromCache,
+} from './apiserver/auth/bootstrap-tokens';
+import { createBootstrapperRule, csrsFromCache } from './apiserver/auth/bootstrap-authorizer';
 import { strategyFor } from './apiserver/kinds';
 import { ADMIN_IDENTITY, ensurePki, issueClientCertificate, writeKubeconfig } from './apiserver/pki';
 import { openApiDocuments, schemaLayer } from './apiserver/schema-layer';
@@ -22,6 +28,7 @@ import { startApiServer } from './apiserver/server';
 import type { ApiServer } from './apiserver/server';
 import { openStore } from './store';
 import { startControllerManager } from './controllers/controller-manager';
+import { createCaSigner } from './controllers/csrsigning/signer';
 import { createNodeLifecycleController, DESKTOP_NODE_LIFECYCLE } from './controllers/nodelifecycle';
 import type { NodeLifecycleSettings } from './controllers/nodelifecycle';
 import type { SharedInformerFactory } from './controllers/framework/informer-factory';
@@ -74,12 +81,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const pki = await ensurePki(dataDir, { hosts: [options.host], log: log.child('pki') });
   const tokens = await loadTokenStore(dataDir);
   const login = options.uiDistDir ? createLoginTokens() : undefined;
-  const certOrToken = createAuthenticator({ caPem: pki.caPem, tokens });
+  let apiServer: ApiServer | undefined;
+  // Bootstrap tokens are Secrets, read from the API server's watch cache once it runs.
+  const bootstrapTokens = createBootstrapTokenAuthenticator({
+    getSecret: secretsFromCache(() => apiServer?.cache),
+  });
+  const certOrToken = createAuthenticator({
+    caPem: pki.caPem,
+    tokens: firstTokenAuthenticator(tokens, bootstrapTokens),
+  });
   const store = await openStore(options.storeUrl ?? `sqlite://${join(dataDir, 'state.db')}`);
   // The API server's identity towards node agents (logs, exec, metrics); the agents trust only it.
   const agentClient = await issueClientCertificate(pki.ca, { commonName: APISERVER_CLIENT_CN });
-  let apiServer: ApiServer | undefined;
   const nodeRule = createNodeAuthorizerRule({ getPod: podsFromCache(() => apiServer?.cache) });
+  const bootstrapperRule = createBootstrapperRule({ getCsr: csrsFromCache(() => apiServer?.cache) });
   try {
     apiServer = await startApiServer({
       store,
@@ -88,7 +103,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.caPem },
       authenticate: (req) => certOrToken(req) ?? sessionUser(login, req),
       ...(login && options.uiDistDir ? { ui: createUiHandler({ distDir: options.uiDistDir, login }) } : {}),
-      authorize: createAuthorizer([...DEFAULT_RULES, nodeRule]),
+      authorize: createAuthorizer([...DEFAULT_RULES, nodeRule, bootstrapperRule]),
       agentTls: { caPem: pki.caPem, ...agentClient },
       resources: RESOURCES,
       strategy: strategyFor,
@@ -139,6 +154,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       controllers = await startControllerManager({
         api,
         log,
+        clusterSigner: createCaSigner(pki.ca),
         registry: { nodelifecycle: (ctx) => createNodeLifecycleController(ctx, nodeLifecycle) },
       });
     }

@@ -2,7 +2,7 @@
 // all derive their paths from. Adding a kind starts here (and with a strategy in apiserver/kinds/).
 
 export type Subresource =
-  'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward';
+  'status' | 'scale' | 'binding' | 'log' | 'exec' | 'eviction' | 'attach' | 'portforward' | 'approval';
 
 export interface ResourceInfo {
   group: string; // '' for the core group
@@ -71,6 +71,11 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ['ds'],
     categories: ['all'],
     subresources: ['status'],
+  }),
+  // Node credentials: an agent with a bootstrap token asks for its client certificate (TLS bootstrapping).
+  kind('certificates.k8s.io', 'v1', 'CertificateSigningRequest', 'certificatesigningrequests', false, {
+    shortNames: ['csr'],
+    subresources: ['status', 'approval'],
   }),
   // Flotilla's own kind (shared/machine.ts): a computer to enroll as a node, and how to reach it.
   kind('flotilla.dev', 'v1', 'Machine', 'machines', false, {

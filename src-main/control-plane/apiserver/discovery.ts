@@ -14,6 +14,7 @@ const SUBRESOURCE_VERBS: Record<Subresource, string[]> = {
   eviction: ['create'],
   attach: ['create', 'get'],
   portforward: ['create', 'get'],
+  approval: ['get', 'patch', 'update'],
 };
 
 function subresourceKind(

@@ -210,6 +210,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
             ...(info.subresource !== undefined ? { subresource: info.subresource } : {}),
             ...(info.namespace !== undefined ? { namespace: info.namespace } : {}),
             ...(info.name !== undefined ? { name: info.name } : {}),
+            ...(info.name === undefined ? nameOfSelector(info.verb, info.query) : {}),
           }
         : { verb: info.verb, group: '', resource: '', path: info.path };
     const decision = options.authorize(user, attrs);
@@ -370,4 +371,15 @@ function forbidden(user: UserInfo, attrs: AuthorizationAttributes, reason: strin
     `${subject}User "${user.name}" cannot ${attrs.verb} ${what}${reason ? `: ${reason}` : ''}`,
     { group: attrs.group, kind: attrs.resource, ...(attrs.name ? { name: attrs.name } : {}) },
   );
+}
+
+/**
+ * A list or watch limited to one object by `fieldSelector=metadata.name=X` is authorized as a request
+ * for that object, as kube-apiserver's RequestInfo does (how a client watches one object by name).
+ */
+export function nameOfSelector(verb: string, query: URLSearchParams): { name?: string } {
+  if (verb !== 'list' && verb !== 'watch') return {};
+  const selector = query.get('fieldSelector');
+  const match = selector ? /^\s*metadata\.name\s*==?\s*([^,=!\s]+)\s*$/.exec(selector) : null;
+  return match ? { name: match[1]! } : {};
 }

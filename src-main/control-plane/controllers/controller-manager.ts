@@ -14,6 +14,7 @@ import { createSharedInformerFactory } from './framework/informer-factory';
 import type { SharedInformerFactory } from './framework/informer-factory';
 import { CONTROLLER_REGISTRY } from './registry';
 import type { ControllerFactory } from './registry';
+import type { CertificateSigner } from './csrsigning/signer';
 
 export interface ControllerManagerOptions {
   api: KubeApi;
@@ -26,6 +27,8 @@ export interface ControllerManagerOptions {
   clock?: Clock;
   /** Shown as the events' source host and reporting instance (default: this machine's name). */
   host?: string;
+  /** Signs approved certificate requests (the csrsigning controller); without it they are not issued. */
+  clusterSigner?: CertificateSigner;
 }
 
 export interface ControllerManager {
@@ -53,6 +56,7 @@ export async function startControllerManager(options: ControllerManagerOptions):
     log: options.log,
     clock: options.clock ?? realClock,
     ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.clusterSigner ? { clusterSigner: options.clusterSigner } : {}),
     recorder(component) {
       let r = recorders.get(component);
       if (!r) {

@@ -1,5 +1,6 @@
 // Every controller the manager can run, by name (the names `--controllers` takes, as in Kubernetes).
 // Adding a controller is one line here and a folder beside this file.
+import { createCsrSigningController } from './csrsigning';
 import { createDaemonSetController } from './daemonset';
 import { createDeploymentController } from './deployment/controller';
 import { createEndpointsController } from './endpoints';
@@ -26,4 +27,5 @@ export const CONTROLLER_REGISTRY: Readonly<Record<string, ControllerFactory>> = 
   endpoints: createEndpointsController,
   endpointslice: (ctx) => createEndpointSliceController(ctx),
   eventttl: (ctx) => createEventTtlController(ctx),
+  csrsigning: (ctx) => createCsrSigningController(ctx),
 };

@@ -125,7 +125,7 @@ export interface KubeApi {
     namespace: string | undefined,
     patch: unknown,
     type?: PatchType,
-    subresource?: 'status' | 'scale',
+    subresource?: 'status' | 'scale' | 'approval',
   ): Promise<T>;
   delete(r: ResourceInfo, name: string, namespace?: string, options?: DeleteOptions): Promise<void>;
   /** POST to a subresource (`binding`, `eviction`). */

@@ -2,6 +2,7 @@
 // RESOURCES (shared/resources.ts); index.spec.ts checks that none is missing.
 import { RESOURCES, type ResourceInfo } from '../../../shared/resources';
 import type { FlotillaStrategy } from './common/strategy';
+import { certificateSigningRequestStrategy } from './certificatesigningrequest';
 import { configMapStrategy } from './configmap';
 import { daemonSetStrategy } from './daemonset';
 import { deploymentStrategy } from './deployment';
@@ -40,6 +41,7 @@ export const ALL_STRATEGIES: readonly FlotillaStrategy[] = [
   deploymentStrategy,
   daemonSetStrategy,
   machineStrategy,
+  certificateSigningRequestStrategy,
 ];
 
 /** The strategies of the served resources. */

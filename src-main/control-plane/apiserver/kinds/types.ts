@@ -71,6 +71,13 @@ export interface KindStrategy {
    */
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
 
+  /**
+   * For writes through a status-like subresource: `obj` is the stored object with the client's status.
+   * Puts back what that subresource may not change (a CSR's /status keeps its approval conditions,
+   * its /approval keeps the certificate).
+   */
+  prepareForStatusUpdate?(obj: KubeObject, old: KubeObject, subresource: 'status' | 'approval'): void;
+
   /** Semantic validation (after type checking) of a new object. Field paths like `spec.containers[0].image`. */
   validateCreate?(obj: KubeObject): StatusCause[];
   /** Validation of an update, including immutable fields (`spec.selector: Invalid value: …: field is immutable`). */

@@ -261,6 +261,8 @@ function convertSpecial(
       }
       return embeddedJson(bytes, path);
     }
+    case 'StringList':
+      return (raw.get(1) as string[] | undefined) ?? [];
     case 'Unknown':
       throw new ProtobufDecodeError('Malformed', `malformed protobuf: a runtime.Unknown nested at ${path}`);
   }

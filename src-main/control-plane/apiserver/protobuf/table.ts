@@ -22,7 +22,16 @@ export interface FieldDef {
 }
 
 export type SpecialForm =
-  'Time' | 'MicroTime' | 'Duration' | 'Quantity' | 'IntOrString' | 'FieldsV1' | 'RawExtension' | 'Unknown';
+  | 'Time'
+  | 'MicroTime'
+  | 'Duration'
+  | 'Quantity'
+  | 'IntOrString'
+  | 'FieldsV1'
+  | 'RawExtension'
+  | 'Unknown'
+  /** A wrapper message `{ repeated string items = 1 }` whose JSON form is the bare list (ExtraValue). */
+  | 'StringList';
 
 export interface MessageDef {
   /** Types whose JSON form is not an object of their fields. */

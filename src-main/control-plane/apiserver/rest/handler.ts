@@ -63,9 +63,10 @@ export async function handleResource(
   }
   switch (sub) {
     case 'status':
+    case 'approval':
       if (info.verb === 'get') return handleGet(ctx, req, res, info, r, strategy);
-      if (info.verb === 'update') return handleUpdate(ctx, req, res, info, r, strategy, 'status');
-      if (info.verb === 'patch') return handlePatch(ctx, req, res, info, r, strategy, 'status');
+      if (info.verb === 'update') return handleUpdate(ctx, req, res, info, r, strategy, sub);
+      if (info.verb === 'patch') return handlePatch(ctx, req, res, info, r, strategy, sub);
       break;
     case 'scale':
       if (info.verb === 'get' || info.verb === 'update' || info.verb === 'patch') {

@@ -166,7 +166,8 @@ export async function createObject(
 
 // ---------------------------------------------------------------------------------------------- update
 
-type Part = 'main' | 'status';
+/** What a write may change: the main resource, or a status-like subresource (`approval` for CSRs). */
+type Part = 'main' | 'status' | 'approval';
 
 /**
  * Computes the object to store from what the client sent (`incoming`) and what is stored (`current`):
@@ -183,8 +184,8 @@ function prepareUpdate(
   const old = current.obj;
   const oldMeta = old.metadata ?? {};
   let next: KubeObject;
-  if (part === 'status') {
-    // Only status changes through /status; everything else stays as stored.
+  if (part !== 'main') {
+    // Only status changes through /status (and /approval); everything else stays as stored.
     next = { ...clone(old), status: incoming.status };
   } else {
     next = incoming;
@@ -211,6 +212,7 @@ function prepareUpdate(
   // Defaults first: a client that re-sends `cpu: 0.5` for a stored `500m` has not changed the spec.
   strategy.defaults?.(next);
   if (part === 'main') strategy.prepareForUpdate?.(next, old);
+  else strategy.prepareForStatusUpdate?.(next, old, part);
   if (oldMeta.generation !== undefined) {
     meta.generation =
       strategy.generationOnSpecChange && part === 'main' && !deepEqual(next.spec, old.spec)

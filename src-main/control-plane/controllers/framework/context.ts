@@ -3,6 +3,7 @@
 import type { Logger } from '../../../platform/logger';
 import type { EventRecorder, KubeApi } from '../../../shared/kube/types';
 import type { Clock } from '../../workqueue/clock';
+import type { CertificateSigner } from '../csrsigning/signer';
 import type { SharedInformerFactory } from './informer-factory';
 
 export interface ControllerContext {
@@ -14,4 +15,6 @@ export interface ControllerContext {
   clock: Clock;
   /** Workers per controller (default 2; the manager may raise it for big clusters). */
   workers?: number;
+  /** Signs approved node certificate requests with the cluster CA (kube-controller-manager's --cluster-signing-*-file). */
+  clusterSigner?: CertificateSigner;
 }
