@@ -415,6 +415,44 @@ describe('desktop main process bundle under Node with an Electron test double', 
     expect(note.data.body).toContain('container runtime is down');
   });
 
+  it('runs the enrollment controller in-process: a docker Machine is reconciled (here: fails with the reason)', async () => {
+    const machines = resourceFor('flotilla.dev', 'machines');
+    type M = {
+      metadata: { finalizers?: string[] };
+      status?: { phase?: string; steps?: { name: string; state: string; message?: string }[] };
+    };
+    await api.create(machines, {
+      apiVersion: 'flotilla.dev/v1',
+      kind: 'Machine',
+      metadata: { name: 'desk-engine' },
+      spec: { type: 'docker', docker: { host: 'unix:///nonexistent/flotilla-test.sock' } },
+    });
+    const deadline = Date.now() + 30_000;
+    let m = await api.get<M>(machines, 'desk-engine');
+    while (m.status?.phase !== 'Failed' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      m = await api.get<M>(machines, 'desk-engine');
+    }
+    expect(m.status?.phase).toBe('Failed');
+    expect(m.metadata.finalizers).toContain('flotilla.dev/enrollment');
+    expect(m.status?.steps?.find((s) => s.name === 'connect')).toMatchObject({
+      state: 'failed',
+      message: expect.stringContaining('unix:///nonexistent/flotilla-test.sock does not answer'),
+    });
+    // Deleting it: the controller (nothing to tear down) drops its finalizer and the Machine goes.
+    await api.delete(machines, 'desk-engine');
+    const gone = Date.now() + 30_000;
+    let present = true;
+    while (present && Date.now() < gone) {
+      present = await api.get(machines, 'desk-engine').then(
+        () => true,
+        () => false,
+      );
+      if (present) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(present).toBe(false);
+  });
+
   it('quits cleanly: asks first (saying the agents keep their pods), stops the control plane, closes the port', async () => {
     const port = Number(appUrl.port);
     expect(await portOpen(port)).toBe(true);

@@ -5,7 +5,9 @@
 // `flotilla node remove`, after which no container, network or iptables chain of the node is left.
 //
 // Uses the agent's default names (network flotilla-pods, bridge flotilla0, chains FLOTILLA-*): it is
-// the one Docker node this engine may have, exactly as a user's machine would.
+// the one Docker node this engine may have, exactly as a user's machine would (machine-docker takes
+// turns with it: support/local-engine-node). `node add docker` goes through a Machine of type docker
+// that the server's enrollment controller enrolls; `node remove` deletes it.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { promisify } from 'node:util';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTestImages, removeNodeLeftovers, requireDocker, TEST_IMAGE, waitFor } from './support/docker';
+import { lockLocalEngineNode } from './support/local-engine-node';
 import { inCI, which } from './support/tools';
 
 const run = promisify(execFile);
@@ -39,6 +42,7 @@ if (skip && inCI) throw new Error(`CI=true and ${skip}`);
 let dataDir: string;
 let server: ChildProcess | undefined;
 let serverLog = '';
+let release: (() => Promise<void>) | undefined;
 const docker = new Docker();
 
 async function flotilla(
@@ -121,6 +125,7 @@ describe.skipIf(skip)('the local Docker engine as a node', () => {
       ['--import', 'tsx', 'scripts/build-agent.ts', '--outfile', 'test-output/agent/agent.mjs'],
       { cwd: repoRoot },
     );
+    release = await lockLocalEngineNode('tests/node-docker.test.ts');
     // Nothing of an earlier, interrupted run.
     await docker
       .getContainer(`flotilla-agent-${NODE}`)
@@ -135,12 +140,14 @@ describe.skipIf(skip)('the local Docker engine as a node', () => {
       [join(repoRoot, 'bin/flotilla.js'), 'server', '--data-dir', dataDir, '--port', String(port)],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
+        // The server's enrollment controller pushes the bundle under test.
+        env: { ...process.env, FLOTILLA_AGENT_BUNDLE: join(repoRoot, 'test-output/agent/agent.mjs') },
       },
     );
     server.stdout!.on('data', (d: Buffer) => (serverLog += d.toString()));
     server.stderr!.on('data', (d: Buffer) => (serverLog += d.toString()));
     await waitFor('flotilla server to be ready', () => serverLog.includes('listening on'), 30_000);
-  }, 180_000);
+  }, 660_000);
 
   afterAll(async () => {
     // Whatever a failed test left: the agent, then what it made.
@@ -157,6 +164,7 @@ describe.skipIf(skip)('the local Docker engine as a node', () => {
       await exited;
     }
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await release?.();
   }, 180_000);
 
   it('`flotilla node add docker` makes the engine a Ready node and prints its steps', async () => {
@@ -175,6 +183,9 @@ describe.skipIf(skip)('the local Docker engine as a node', () => {
     expect(added.code, `${added.stdout}\n${added.stderr}\n${serverLog.slice(-2000)}`).toBe(0);
     expect(added.stdout).toContain('Starting the agent container flotilla-agent-dockernode');
     expect(added.stdout).toContain(`Node ${NODE} is Ready.`);
+    // One path with the UI and kubectl: the command made a Machine, which the server enrolled.
+    const machines = await kubectl(['get', 'machines']);
+    expect(machines.stdout).toMatch(new RegExp(`${NODE}\\s+docker\\s+\\S+\\s+Ready\\s+${NODE}`));
     const node = await kubectlJson<{
       status: { addresses: { type: string }[]; daemonEndpoints: { kubeletEndpoint: { Port: number } } };
     }>(['get', 'node', NODE]);
@@ -187,6 +198,9 @@ describe.skipIf(skip)('the local Docker engine as a node', () => {
     const again = await flotilla(['node', 'add', 'docker', '--data-dir', dataDir, '--name', 'other']);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already runs the agent of node "dockernode"');
+    expect(again.stderr).toContain('[EngineTaken]');
+    // A failed add leaves nothing: its Machine is deleted again.
+    expect((await kubectl(['get', 'machine', 'other'])).stderr).toContain('not found');
   }, 240_000);
 
   it('runs a scheduled pod; kubectl logs and exec work through the API server', async () => {
@@ -403,6 +417,7 @@ describe.skipIf(skip)('the local Docker engine as a node', () => {
     const pods = await kubectlJson<{ items: unknown[] }>(['get', 'pods', '-A']);
     expect(pods.items).toEqual([]);
     expect(existsSync(join(dataDir, 'nodes', NODE))).toBe(false);
+    expect((await kubectl(['get', 'machine', NODE])).stderr).toContain('not found');
     expect(await readFile(join(dataDir, 'kubeconfig'), 'utf8')).toContain('server:');
   }, 180_000);
 });

@@ -4,7 +4,10 @@
 // Plain Node, so the test double of Electron is the only fake the bundle test needs.
 import { chmod, copyFile } from 'node:fs/promises';
 import { startControlPlane } from '../control-plane/index';
+import { ensureAgentBundle } from '../enrollment/docker/agent-bundle';
 import { startDockerNodeWatchdog } from '../enrollment/docker/watchdog';
+import { startEnrollmentController } from '../enrollment/controller/controller';
+import type { EnrollmentController } from '../enrollment/controller/controller';
 import type { ControlPlane, ControlPlaneOptions } from '../control-plane/index';
 import { kubeApiFromKubeconfig, loadKubeconfig } from '../control-plane/client/kubeconfig';
 import type { KubeApi } from '../shared/kube/types';
@@ -41,6 +44,11 @@ export interface BackendOptions {
   log: Logger;
   /** Injectable for tests; the real one by default. */
   startControlPlane?: (options: ControlPlaneOptions) => Promise<ControlPlane>;
+  /**
+   * Where a checkout keeps dist/agent/agent.mjs (the app's folder when run unpackaged); a packaged
+   * app names its bundle through FLOTILLA_AGENT_BUNDLE instead.
+   */
+  appRoot?: string;
 }
 
 export class BackendError extends Error {
@@ -85,11 +93,31 @@ async function startLocal(options: BackendOptions, port: number): Promise<Backen
     ]);
     const loginUrl = cp.loginUrl;
     if (!loginUrl) throw new Error('the control plane does not serve the web UI');
-    // This machine's Docker nodes run their agents in containers here: keep them running.
+    // As `flotilla server` does: this machine's Docker nodes run their agents in containers here,
+    // kept running by the watchdog; Machines (the wizard's, kubectl's, `flotilla node add`'s) are
+    // enrolled and removed by the enrollment controller.
     const watchdog = startDockerNodeWatchdog({
       dataDir: options.dataDir,
       log: (line) => options.log.warn(line),
     });
+    let enrollment: EnrollmentController;
+    try {
+      const enrollmentLog = options.log.child('enrollment');
+      const root = options.appRoot ? `${options.appRoot.replace(/\/+$/, '')}/` : undefined;
+      enrollment = await startEnrollmentController({
+        api,
+        dataDir: options.dataDir,
+        apiServerPort: Number(new URL(cp.url).port),
+        apiServerUrl: cp.url,
+        agentBundle: () =>
+          ensureAgentBundle({ log: (l) => enrollmentLog.info(l), ...(root ? { root } : {}) }),
+        log: { info: (m) => enrollmentLog.info(m), warn: (m) => enrollmentLog.warn(m) },
+      });
+    } catch (err) {
+      watchdog.stop();
+      transport.close();
+      throw err;
+    }
     return {
       mode: 'local',
       apiUrl: cp.url,
@@ -101,6 +129,7 @@ async function startLocal(options: BackendOptions, port: number): Promise<Backen
       api,
       async stop() {
         watchdog.stop();
+        await enrollment.stop();
         transport.close();
         await cp.stop();
       },

@@ -160,6 +160,7 @@ async function start(): Promise<void> {
       // Shared with `flotilla server`'s default, so the CLI and the app see one cluster.
       dataDir: defaultDataDir(),
       uiDistDir: join(app.getAppPath(), 'out', 'renderer'),
+      appRoot: app.getAppPath(),
       log,
     });
   } catch (err) {

@@ -30,6 +30,10 @@ export type StepState = (typeof STEP_STATES)[number];
 export const REACHABILITIES = ['direct', 'tunnel'] as const;
 export type Reachability = (typeof REACHABILITIES)[number];
 
+/** Conditions of a Machine besides Ready: whether the host key is accepted, whether the tunnel is up. */
+export const MACHINE_CONDITION_HOST_KEY = 'HostKeyAccepted';
+export const MACHINE_CONDITION_TUNNEL = 'TunnelUp';
+
 export const DEFAULT_SSH_PORT = 22;
 export const DEFAULT_SSH_USER = 'root';
 
@@ -110,7 +114,13 @@ export interface MachineStatus {
   nodeName?: string;
   /** What the host presented at the last contact (shown for the user to accept on first contact). */
   observedHostKeyFingerprint?: string;
-  /** How the agent reaches the API server. */
+  /** What the jump host (spec.ssh.jump) presented at the last contact, likewise. */
+  observedJumpHostKeyFingerprint?: string;
+  /**
+   * How the agent reaches the API server: `direct`, or `tunnel` — an SSH remote forward the control
+   * plane holds open (the agent talks to https://127.0.0.1:PORT on its host); its health is the
+   * TunnelUp condition.
+   */
   reachability?: Reachability;
   steps?: MachineStep[];
   observedGeneration?: number;

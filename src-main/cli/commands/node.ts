@@ -1,6 +1,6 @@
-// `flotilla node add docker` and `flotilla node remove NAME`: enroll the local Docker engine as a node
-// of a running `flotilla server` (found through its data dir: kubeconfig and cluster CA), and take a
-// node out again leaving nothing behind. Steps are printed as they happen; a failure prints the
+// `flotilla node add docker|ssh` and `flotilla node remove NAME`: create a Machine that the enrollment
+// controller of a running `flotilla server` (found through its data dir's kubeconfig) enrolls, and
+// take a node out again leaving nothing behind. Steps are printed as they happen; a failure prints the
 // reason and exits non-zero.
 import type { Command } from 'commander';
 import path from 'node:path';
@@ -29,8 +29,9 @@ export interface NodeDeps {
 
 const defaultDeps: NodeDeps = {
   // Imported on use: `flotilla --help` should not load dockerode.
-  addDockerNode: async (o) => (await import('../../enrollment/docker')).addDockerNode(o),
-  removeDockerNode: async (o) => (await import('../../enrollment/docker')).removeDockerNode(o),
+  // Both through a Machine (the enrollment controller does the work), as the UI and kubectl do.
+  addDockerNode: async (o) => (await import('../../enrollment/controller/docker-cli')).addDockerNode(o),
+  removeDockerNode: async (o) => (await import('../../enrollment/controller/docker-cli')).removeDockerNode(o),
   addSshNode: async (o) => (await import('../../enrollment/controller/cli')).addSshNode(o),
   removeSshNode: async (o) => (await import('../../enrollment/controller/cli')).removeSshNode(o),
   readStdin: () => readFileSync(0, 'utf8'),
@@ -79,10 +80,12 @@ export function registerNodeCommand(program: Command, overrides: Partial<NodeDep
       '--accept-host-key <fingerprint>',
       'the host key to accept (SHA256:…, as ssh-keygen -l prints it)',
     )
-    .option('-y, --yes', 'accept the host key the machine presents without asking', false)
+    .option('--jump <destination>', 'reach the machine through this SSH host (USER@HOST[:PORT], like ssh -J)')
+    .option('--accept-jump-host-key <fingerprint>', "the jump host's key to accept (SHA256:…)")
+    .option('-y, --yes', 'accept the host keys the machine (and jump host) present without asking', false)
     .addHelpText(
       'after',
-      '\nExample:\n  flotilla node add ssh root@10.0.0.5 --key ~/.ssh/id_ed25519 --accept-host-key SHA256:…',
+      '\nExample:\n  flotilla node add ssh root@10.0.0.5 --key ~/.ssh/id_ed25519 --accept-host-key SHA256:…\n  flotilla node add ssh root@10.1.0.7 --key ~/.ssh/id_ed25519 --jump admin@bastion.example.com',
     )
     .action(
       async (
@@ -92,6 +95,8 @@ export function registerNodeCommand(program: Command, overrides: Partial<NodeDep
           passwordStdin: boolean;
           name?: string;
           acceptHostKey?: string;
+          jump?: string;
+          acceptJumpHostKey?: string;
           yes: boolean;
         },
       ) => {
@@ -108,11 +113,13 @@ export function registerNodeCommand(program: Command, overrides: Partial<NodeDep
               ...(password !== undefined ? { password } : {}),
               ...(options.name ? { name: options.name } : {}),
               ...(options.acceptHostKey ? { acceptHostKey: options.acceptHostKey } : {}),
+              ...(options.jump ? { jump: options.jump } : {}),
+              ...(options.acceptJumpHostKey ? { acceptJumpHostKey: options.acceptJumpHostKey } : {}),
               yes: options.yes,
               ...(confirm && !options.passwordStdin
                 ? {
-                    confirm: (fp: string) =>
-                      confirm(`The host ${destination} presents the key ${fp}. Accept it? [y/N] `),
+                    confirm: (fp: string, host: string) =>
+                      confirm(`The host ${host} presents the key ${fp}. Accept it? [y/N] `),
                   }
                 : {}),
               progress: (line) => deps.stdout(`${line}\n`),
@@ -124,7 +131,9 @@ export function registerNodeCommand(program: Command, overrides: Partial<NodeDep
 
   add
     .command('docker')
-    .description('make the local Docker engine a node: its agent runs in a container on that engine')
+    .description(
+      'make the local Docker engine a node: creates a Machine of type docker, which the control plane enrolls (its agent runs in a container on that engine)',
+    )
     .option(...dataDirOption)
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (default: <data-dir>/kubeconfig)')
     .option('--name <name>', "node name (default: this machine's host name)")

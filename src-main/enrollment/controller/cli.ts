@@ -19,10 +19,14 @@ export interface SshNodeOptions {
   password?: string;
   name?: string;
   acceptHostKey?: string;
-  /** Accept the fingerprint the host shows without asking. */
+  /** USER@HOST[:PORT] of a jump host (`ssh -J`); it logs in with the same key or password. */
+  jump?: string;
+  /** The jump host's key to accept (SHA256:…). */
+  acceptJumpHostKey?: string;
+  /** Accept the fingerprints the host (and the jump host) show without asking. */
   yes?: boolean;
-  /** Ask the user (a terminal); absent: non-interactive. */
-  confirm?: (fingerprint: string) => Promise<boolean>;
+  /** Ask the user (a terminal); absent: non-interactive. `host` is the destination or the jump host. */
+  confirm?: (fingerprint: string, host: string) => Promise<boolean>;
   timeoutMs?: number;
   progress: (line: string) => void;
 }
@@ -79,6 +83,9 @@ export async function addSshNode(options: SshNodeOptions): Promise<{ nodeName: s
   const started = Date.now();
   const dest = parseDestination(options.destination);
   const name = options.name ?? nodeNameFor(dest.host);
+  const jump = options.jump ? parseDestination(options.jump) : undefined;
+  if (options.acceptJumpHostKey && !jump)
+    throw new SshNodeError('InvalidArgument', '--accept-jump-host-key needs --jump USER@HOST[:PORT]');
   if (!options.privateKey && options.password === undefined)
     throw new SshNodeError('InvalidArgument', 'give a key (--key FILE) or a password (--password-stdin)');
   const client = await cluster(options);
@@ -101,6 +108,16 @@ export async function addSshNode(options: SshNodeOptions): Promise<{ nodeName: s
             ? { passwordSecretRef: { name: `machine-${name}-ssh`, namespace: 'default' } }
             : {}),
           ...(options.acceptHostKey ? { hostKeyFingerprint: options.acceptHostKey } : {}),
+          ...(jump
+            ? {
+                jump: {
+                  address: jump.host,
+                  port: jump.port,
+                  user: jump.user,
+                  ...(options.acceptJumpHostKey ? { hostKeyFingerprint: options.acceptJumpHostKey } : {}),
+                },
+              }
+            : {}),
         },
       },
     };
@@ -154,7 +171,9 @@ export async function addSshNode(options: SshNodeOptions): Promise<{ nodeName: s
       uid: (created.metadata as { uid?: string }).uid,
     };
     await api.patch(SECRETS, secretName, 'default', { metadata: { ownerReferences: [owner] } }, 'merge');
-    options.progress(`Machine ${name} created (${dest.user}@${dest.host}:${dest.port}); enrolling`);
+    options.progress(
+      `Machine ${name} created (${dest.user}@${dest.host}:${dest.port}${jump ? ` through ${jump.user}@${jump.host}:${jump.port}` : ''}); enrolling`,
+    );
     return await follow(api, name, options, started);
   } finally {
     client.transport.close();
@@ -205,19 +224,37 @@ async function follow(
         'EnrollmentFailed',
         `enrolling ${name} failed: ${failureReason(m.status) ?? 'unknown reason'} (the Machine stays for inspection: kubectl get machine ${name} -o yaml; remove it with flotilla node remove ${name})`,
       );
+    // First contact with the jump host, then with the machine: each key is shown and accepted in turn.
+    const jumpFp = m.status?.observedJumpHostKeyFingerprint;
+    const jumpSpec = m.spec.ssh?.jump;
     const fp = m.status?.observedHostKeyFingerprint;
-    if (phase === 'Pending' && current && fp && !m.spec.ssh?.hostKeyFingerprint && asked !== fp) {
-      asked = fp;
-      const ok = options.yes ? true : options.confirm ? await options.confirm(fp) : false;
+    let accept: { fp: string; host: string; flag: string; patch: object } | undefined;
+    if (phase === 'Pending' && current && jumpSpec && jumpFp && !jumpSpec.hostKeyFingerprint)
+      accept = {
+        fp: jumpFp,
+        host: `the jump host ${options.jump ?? jumpSpec.address}`,
+        flag: '--accept-jump-host-key',
+        patch: { spec: { ssh: { jump: { hostKeyFingerprint: jumpFp } } } },
+      };
+    else if (phase === 'Pending' && current && fp && !m.spec.ssh?.hostKeyFingerprint)
+      accept = {
+        fp,
+        host: options.destination,
+        flag: '--accept-host-key',
+        patch: { spec: { ssh: { hostKeyFingerprint: fp } } },
+      };
+    if (accept && asked !== accept.fp) {
+      asked = accept.fp;
+      const ok = options.yes ? true : options.confirm ? await options.confirm(accept.fp, accept.host) : false;
       if (!ok) {
         await api.delete(MACHINES, name).catch(() => undefined);
         throw new SshNodeError(
           'HostKeyNotAccepted',
-          `the host key of ${options.destination} is ${fp} and was not accepted; to accept it, run again with --accept-host-key ${fp} (or --yes)`,
+          `the host key of ${accept.host} is ${accept.fp} and was not accepted; to accept it, run again with ${accept.flag} ${accept.fp} (or --yes)`,
         );
       }
-      options.progress(`Accepting host key ${fp}`);
-      await api.patch(MACHINES, name, undefined, { spec: { ssh: { hostKeyFingerprint: fp } } }, 'merge');
+      options.progress(`Accepting the host key of ${accept.host}: ${accept.fp}`);
+      await api.patch(MACHINES, name, undefined, accept.patch, 'merge');
     }
     await new Promise((r) => setTimeout(r, 150));
   }

@@ -19,8 +19,12 @@ function machine(
 const ours = { finalizers: [ENROLLMENT_FINALIZER] };
 
 describe('needsReconcile', () => {
-  it('leaves docker machines to their own enrollment', () => {
-    expect(needsReconcile(machine({}, undefined, 'docker'))).toBe(false);
+  it('reconciles docker machines like ssh ones', () => {
+    expect(needsReconcile(machine({}, undefined, 'docker'))).toBe(true);
+    expect(needsReconcile(machine(ours, { phase: 'Ready', observedGeneration: 2 }, 'docker'))).toBe(false);
+  });
+  it('leaves machines of a type it does not know alone', () => {
+    expect(needsReconcile(machine({}, undefined, 'cloud' as 'ssh'))).toBe(false);
   });
   it('adopts a new machine (no finalizer yet)', () => {
     expect(needsReconcile(machine({}))).toBe(true);

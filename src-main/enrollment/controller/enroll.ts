@@ -5,9 +5,17 @@
 // Progress goes to status.steps (through the status subresource) and to Events.
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { PKI_DIR, PKI_FILES } from '../../control-plane/apiserver/pki/ensure';
-import type { Machine, MachineStatus, MachineStepName } from '../../shared/machine';
+import {
+  MACHINE_CONDITION_HOST_KEY,
+  MACHINE_CONDITION_TUNNEL,
+  type Machine,
+  type MachineStatus,
+  type MachineStepName,
+} from '../../shared/machine';
+import { AGENT_PORT } from '../../shared/agent-api';
 import { isKubeApiError } from '../../shared/kube/types';
 import type { EventRecorder, KubeApi, KubeObjectLike } from '../../shared/kube/types';
 import { RESOURCES } from '../../shared/resources';
@@ -37,6 +45,7 @@ import {
   type RemoteLayout,
 } from './remote';
 import { normalizeSteps, withCondition, withPhase, withStep } from './status';
+import type { TunnelManager } from './tunnel';
 
 export function resourceOf(group: string, plural: string): ResourceInfo {
   const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
@@ -61,6 +70,10 @@ export interface EnrollContext {
   agentBundle(): Promise<string>;
   readyTimeoutMs: number;
   now(): Date;
+  /** The SSH tunnels of Machines that cannot reach the API server directly. */
+  tunnels: TunnelManager;
+  /** TCP reachability of the agent's API from here (default: a real connect; tests substitute it). */
+  probeTcp?: (host: string, port: number, timeoutMs: number) => Promise<string | undefined>;
 }
 
 /** Thrown by a step to end the run; the status already says why. */
@@ -71,7 +84,11 @@ export class StepStopped extends Error {
 }
 
 interface NodeLike extends KubeObjectLike {
-  status?: { conditions?: { type: string; status: string; message?: string }[] };
+  status?: {
+    conditions?: { type: string; status: string; message?: string }[];
+    addresses?: { type: string; address: string }[];
+    daemonEndpoints?: { kubeletEndpoint?: { Port?: number } };
+  };
 }
 
 export function nodeNameOf(m: Machine): string {
@@ -115,6 +132,17 @@ export async function machineTarget(api: KubeApi, m: Machine): Promise<SshTarget
     auth: { ...(privateKey ? { privateKey } : {}), ...(password !== undefined ? { password } : {}) },
     ...(ssh.hostKeyFingerprint ? { hostKeyFingerprint: ssh.hostKeyFingerprint } : {}),
     ...(ssh.sudo ? { sudo: true } : {}),
+    // The jump host logs in with the Machine's credentials (like `ssh -J` with one key).
+    ...(ssh.jump
+      ? {
+          jump: {
+            host: ssh.jump.address,
+            port: ssh.jump.port ?? 22,
+            user: ssh.jump.user ?? ssh.user ?? 'root',
+            ...(ssh.jump.hostKeyFingerprint ? { hostKeyFingerprint: ssh.jump.hostKeyFingerprint } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -135,7 +163,9 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
     observedGeneration: machine.metadata.generation as number | undefined,
   };
   const save = async (next: MachineStatus) => {
-    status = next;
+    // The tunnel manager sets TunnelUp on its own; carry its latest value so this write keeps it.
+    const tunnel = ctx.tunnels.condition(name);
+    status = tunnel ? withCondition(next, tunnel, ctx.now()) : next;
     await writeStatus(ctx.api, name, status);
   };
   const event = (type: 'Normal' | 'Warning', reason: string, message: string) =>
@@ -188,26 +218,35 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
   } catch (err) {
     if (err instanceof HostKeyUnknown || err instanceof HostKeyMismatch) {
       const presented = err instanceof HostKeyUnknown ? err.fingerprint : err.actual;
+      const jump = err.hop === 'jump';
+      const hostLabel = jump ? `the jump host ${err.target ?? ''}` : machineLabel(target);
       await save({
         ...withStep(
           status,
           'connect',
           'done',
-          `reached ${machineLabel(target)}; it presented ${err.keyType} ${presented}`,
+          `reached ${hostLabel}; it presented ${err.keyType} ${presented}`,
           ctx.now(),
         ),
-        observedHostKeyFingerprint: presented,
+        ...(jump ? { observedJumpHostKeyFingerprint: presented } : { observedHostKeyFingerprint: presented }),
       });
       if (err instanceof HostKeyMismatch) return fail('verify-host-key', err);
-      const message = `first contact: the host presented ${err.keyType} ${presented}; set spec.ssh.hostKeyFingerprint to it to accept it (flotilla node add … --accept-host-key ${presented})`;
+      const message = jump
+        ? `first contact with the jump host ${err.target ?? ''}: it presented ${err.keyType} ${presented}; set spec.ssh.jump.hostKeyFingerprint to it to accept it (flotilla node add … --accept-jump-host-key ${presented})`
+        : `first contact: the host presented ${err.keyType} ${presented}; set spec.ssh.hostKeyFingerprint to it to accept it (flotilla node add … --accept-host-key ${presented})`;
       let next = withStep(status, 'verify-host-key', 'pending', message, ctx.now());
       next = withCondition(
         next,
-        { type: 'HostKeyAccepted', status: 'False', reason: 'HostKeyUnknown', message },
+        {
+          type: MACHINE_CONDITION_HOST_KEY,
+          status: 'False',
+          reason: jump ? 'JumpHostKeyUnknown' : 'HostKeyUnknown',
+          message,
+        },
         ctx.now(),
       );
       await save(withPhase(next, 'Pending'));
-      event('Normal', 'HostKeyUnknown', message);
+      event('Normal', jump ? 'JumpHostKeyUnknown' : 'HostKeyUnknown', message);
       throw new StepStopped('waiting');
     }
     return fail('connect', err);
@@ -216,25 +255,36 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
     await save(withStep(status, 'connect', 'done', `connected to ${conn.name}`, ctx.now()));
     event('Normal', 'Connected', `connected to ${conn.name}`);
     await run('verify-host-key', async () => {
+      const jumpFp = target.jump?.hostKeyFingerprint;
       let next = withCondition(
-        { ...status, observedHostKeyFingerprint: conn!.hostKeyFingerprint },
-        { type: 'HostKeyAccepted', status: 'True', reason: 'Pinned', message: conn!.hostKeyFingerprint },
+        {
+          ...status,
+          observedHostKeyFingerprint: conn!.hostKeyFingerprint,
+          ...(jumpFp ? { observedJumpHostKeyFingerprint: jumpFp } : {}),
+        },
+        {
+          type: MACHINE_CONDITION_HOST_KEY,
+          status: 'True',
+          reason: 'Pinned',
+          message: jumpFp ? `${conn!.hostKeyFingerprint} (jump host ${jumpFp})` : conn!.hostKeyFingerprint,
+        },
         ctx.now(),
       );
       next = withStep(next, 'verify-host-key', 'running', undefined, ctx.now());
       status = next;
+      // The jump host's key was checked (and matched) during its own handshake, before the target's.
       return {
         value: undefined,
-        message: `host key ${conn!.hostKeyType} ${conn!.hostKeyFingerprint} matches the accepted one`,
+        message: `host key ${conn!.hostKeyType} ${conn!.hostKeyFingerprint} matches the accepted one${jumpFp ? `; the jump host's ${jumpFp} too` : ''}`,
       };
     });
 
+    // The address this machine has on the path to the host: where the host would reach the API server
+    // directly. Through a jump host there is none (the host is reached over a channel of the jump host).
     const localIp = conn.socket && (conn.socket as { localAddress?: string }).localAddress;
     const apiHost = (localIp ?? '').replace(/^::ffff:/, '');
-    const report = await run('preflight', async () => preflight(ctx, conn!, apiHost));
+    const { report, apiServer } = await run('preflight', async () => preflight(ctx, conn!, machine, apiHost));
     status = { ...status, reachability: report.facts.reachability };
-
-    const apiServer = `https://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${ctx.apiServerPort}`;
     const pushed = await run('push-agent', async () => {
       const files = await ensureMachineFiles({
         dataDir: ctx.dataDir,
@@ -243,6 +293,7 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
         apiServer,
         address: target.host,
         layout: ctx.layout,
+        api: ctx.api,
         ...(machine.spec.labels ? { labels: machine.spec.labels } : {}),
         ...(machine.spec.taints ? { taints: machine.spec.taints } : {}),
       });
@@ -314,11 +365,12 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
       };
     });
 
-    await run('wait-ready', async () => {
+    const readyNode = await run('wait-ready', async () => {
       const deadline = Date.now() + ctx.readyTimeoutMs;
+      let node: NodeLike;
       for (;;) {
         try {
-          const node = await ctx.api.get<NodeLike>(NODES, nodeName);
+          node = await ctx.api.get<NodeLike>(NODES, nodeName);
           const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
           if (ready?.status === 'True') break;
         } catch (err) {
@@ -330,8 +382,17 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
           );
         await new Promise((r) => setTimeout(r, 200));
       }
-      return { value: undefined, message: `node ${nodeName} is Ready` };
+      return { value: node, message: `node ${nodeName} is Ready` };
     });
+    status = await withAgentReachability(ctx, machine, readyNode, status);
+    // Direct now (e.g. the server listens on more addresses than before): the tunnel is not needed.
+    if (report.facts.reachability === 'direct' && ctx.tunnels.has(name)) {
+      await ctx.tunnels.stop(name);
+      status = {
+        ...status,
+        conditions: (status.conditions ?? []).filter((c) => c.type !== MACHINE_CONDITION_TUNNEL),
+      };
+    }
     const done = withCondition(
       status,
       { type: 'Ready', status: 'True', reason: 'NodeReady', message: `node ${nodeName} is Ready` },
@@ -348,11 +409,12 @@ export async function enrollMachine(ctx: EnrollContext, machine: Machine): Promi
 async function preflight(
   ctx: EnrollContext,
   conn: SshConnection,
+  machine: Machine,
   apiHost: string,
-): Promise<{ value: PreflightReport; message: string }> {
+): Promise<{ value: { report: PreflightReport; apiServer: string }; message: string }> {
   const report = await runPreflight(conn, {
     sudo: conn.target.sudo === true,
-    apiServer: { host: apiHost, port: ctx.apiServerPort },
+    ...(apiHost ? { apiServer: { host: apiHost, port: ctx.apiServerPort } } : {}),
     installDir: ctx.layout.baseDir,
   });
   // A re-run finds our own agent on its port: that is not a conflict.
@@ -362,20 +424,6 @@ async function preflight(
     throw Object.assign(new Error(preflightFailureMessage({ ...report, checks })), {
       code: 'PreflightFailed',
     });
-  if (report.facts.reachability !== 'direct')
-    throw Object.assign(
-      new Error(
-        `the host cannot reach the API server at ${apiHost}:${ctx.apiServerPort} directly, and reaching it through an SSH tunnel is not supported yet (run flotilla server --host 0.0.0.0 on an address the host can reach)`,
-      ),
-      { code: 'TunnelNotSupported' },
-    );
-  if (!(await servingCertCovers(ctx.dataDir, apiHost)))
-    throw Object.assign(
-      new Error(
-        `the API server's certificate does not name ${apiHost}, the address the host reaches it at; restart \`flotilla server --host 0.0.0.0\` (it adds this machine's addresses) or --host ${apiHost}`,
-      ),
-      { code: 'ServingCertificate' },
-    );
   const node = await conn.exec(`command -v ${ctx.layout.node}`);
   if (node.code !== 0)
     throw Object.assign(
@@ -385,10 +433,102 @@ async function preflight(
       { code: 'NodeMissing' },
     );
   const warnings = report.checks.filter((c) => c.status === 'warn').map((c) => `${c.name}: ${c.message}`);
+  const facts = `${report.facts.osImage || report.facts.os} ${report.facts.arch}, Docker ${report.facts.dockerVersion ?? '?'}`;
+  const warned = warnings.length ? `; warnings: ${warnings.join('; ')}` : '';
+
+  if (report.facts.reachability === 'direct') {
+    if (!(await servingCertCovers(ctx.dataDir, apiHost)))
+      throw Object.assign(
+        new Error(
+          `the API server's certificate does not name ${apiHost}, the address the host reaches it at; restart \`flotilla server --host 0.0.0.0\` (it adds this machine's addresses) or --host ${apiHost}`,
+        ),
+        { code: 'ServingCertificate' },
+      );
+    const apiServer = `https://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${ctx.apiServerPort}`;
+    return {
+      value: { report, apiServer },
+      message: `${facts}, reaches the API server directly at ${apiServer}${warned}`,
+    };
+  }
+
+  // Tunnel: the agent talks to the host's own loopback, which this connection's sshd forwards here.
+  if (!(await servingCertCovers(ctx.dataDir, '127.0.0.1')))
+    throw Object.assign(
+      new Error(
+        "the API server's certificate does not name 127.0.0.1, the address a tunnelled agent reaches it at; restart `flotilla server` (it re-issues the certificate with the loopback names)",
+      ),
+      { code: 'ServingCertificate' },
+    );
+  const why = apiHost
+    ? `cannot reach the API server at ${apiHost}:${ctx.apiServerPort}`
+    : 'is reached through a jump host';
+  let remotePort: number;
+  try {
+    remotePort = await ctx.tunnels.open(machine);
+  } catch (err) {
+    throw Object.assign(
+      new Error(`the host ${why}, and the SSH tunnel to it could not be opened: ${errorText(err)}`),
+      { code: errorCode(err) === 'EnrollmentFailed' ? 'TunnelFailed' : errorCode(err) },
+    );
+  }
+  const apiServer = `https://127.0.0.1:${remotePort}`;
   return {
-    value: report,
-    message: `${report.facts.osImage || report.facts.os} ${report.facts.arch}, Docker ${report.facts.dockerVersion ?? '?'}, reaches the API server ${report.facts.reachability}ly${warnings.length ? `; warnings: ${warnings.join('; ')}` : ''}`,
+    value: { report, apiServer },
+    message: `${facts}; the host ${why}: the agent uses an SSH tunnel (${apiServer} on the host → the API server)${warned}`,
   };
+}
+
+/**
+ * Whether the API server can open a connection to the agent's API where it will dial it (the Node's
+ * InternalIP and kubelet port) — what `kubectl logs` and `exec` need. The tunnel only carries the
+ * agent → API server direction; this direction goes straight to the host, so a host behind a firewall
+ * gets a warning (condition AgentReachable=False, an Event) rather than a mysterious 503 later.
+ */
+async function withAgentReachability(
+  ctx: EnrollContext,
+  machine: Machine,
+  node: NodeLike,
+  status: MachineStatus,
+): Promise<MachineStatus> {
+  const address = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || AGENT_PORT;
+  if (!address) return status;
+  const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const problem = await (ctx.probeTcp ?? probeTcp)(address, port, 3000);
+  if (problem) {
+    const message = `the API server cannot reach the agent at ${where} (${problem}): kubectl logs, exec and port-forward on this node will fail until that port is open from this machine`;
+    ctx.events.event(machine as never, 'Warning', 'AgentUnreachable', message);
+    return withCondition(
+      status,
+      { type: 'AgentReachable', status: 'False', reason: 'ConnectFailed', message },
+      ctx.now(),
+    );
+  }
+  return withCondition(
+    status,
+    { type: 'AgentReachable', status: 'True', reason: 'Connected', message: `the agent's API at ${where}` },
+    ctx.now(),
+  );
+}
+
+/** Resolves undefined when a TCP connection opens within the time, else why not. */
+export function probeTcp(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const sock = tcpConnect({ host, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve(`no answer within ${timeoutMs / 1000} s`);
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(undefined);
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(err.code ?? err.message);
+    });
+  });
 }
 
 async function logTail(conn: SshConnection, layout: RemoteLayout): Promise<string> {

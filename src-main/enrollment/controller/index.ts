@@ -1,5 +1,5 @@
-// The enrollment controller for Machines of type `ssh` (see ./controller). `flotilla server` starts it
-// with startForServer: an API client with the admin kubeconfig of the data dir.
+// The enrollment controller for Machines of type `ssh` and `docker` (see ./controller). `flotilla
+// server` and the desktop app start it with startForServer: an API client with the admin kubeconfig of the data dir.
 import path from 'node:path';
 import { kubeApiFromKubeconfig } from '../../control-plane/client/kubeconfig';
 import { ensureAgentBundle } from '../docker/agent-bundle';
@@ -9,6 +9,11 @@ export { ENROLLMENT_FINALIZER, needsReconcile, startEnrollmentController } from 
 export type { EnrollmentController, EnrollmentControllerOptions } from './controller';
 export { MACHINES, SECRETS, NODES } from './enroll';
 export { failureReason } from './status';
+
+function loopbackOr(host: string): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === '' || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h;
+}
 
 /** Starts the controller against the control plane at `url` (the port the agents will use). */
 export async function startForServer(
@@ -23,10 +28,14 @@ export async function startForServer(
     api: client.api,
     dataDir,
     apiServerPort: Number(new URL(url).port),
+    apiServerUrl: url,
+    // Tunnels deliver to the address the server listens on (loopback when it listens everywhere).
+    apiServerHost: loopbackOr(new URL(url).hostname),
     agentBundle: () => ensureAgentBundle({ log: (l) => log.info(l) }),
     log,
   });
   return {
+    tunnels: controller.tunnels,
     async stop() {
       await controller.stop();
       client.transport.close();

@@ -27,9 +27,13 @@ async function scratch(): Promise<{ dir: string; layout: RemoteLayout }> {
     configDir: join(dir, 'etc'),
     supervisorPidFile: join(dir, 'supervisor.pid'),
     agentPidFile: join(dir, 'agent.pid'),
-    node: 'sh',
+    node: join(dir, 'opt', 'node'), // inside the layout, so removing the layout removes it too
   };
   await mkdir(join(layout.baseDir, 'current'), { recursive: true });
+  // "node": skips the Node.js options the launcher passes, then runs the script as sh.
+  await writeFile(layout.node, '#!/bin/sh\nwhile [ "${1#--}" != "$1" ]; do shift; done\nexec sh "$@"\n', {
+    mode: 0o755,
+  });
   await writeFile(join(layout.baseDir, 'current', 'agent.mjs'), 'echo started; exec sleep 600\n');
   await writeFile(supervisorPath(layout), supervisorScript(layout));
   return { dir, layout };

@@ -2,6 +2,7 @@
 // supervisor that keeps it running where systemd is not PID 1 (a `setsid nohup` shell loop with a pid
 // file), the systemd unit where it is, and the uninstall. Pure functions of the layout, so they are
 // unit-tested as text and run for real by tests/enroll-ssh.test.ts.
+import { AGENT_NODE_OPTIONS } from '../../shared/agent-api';
 import { shellQuote } from '../ssh/shell';
 
 export interface RemoteLayout {
@@ -40,7 +41,7 @@ export function agentLog(l: RemoteLayout): string {
 }
 
 function agentCommand(l: RemoteLayout): string {
-  return `${l.node} ${l.baseDir}/current/agent.mjs --config ${l.baseDir}/current/config.json`;
+  return `${l.node} ${AGENT_NODE_OPTIONS.join(' ')} ${l.baseDir}/current/agent.mjs --config ${l.baseDir}/current/config.json`;
 }
 
 /**

@@ -1,7 +1,11 @@
-// `flotilla node add docker`: make the local Docker engine a node of a running control plane.
-// Steps (each reported through `progress`): connect to the engine; read the cluster's kubeconfig and
-// CA from the data dir; issue the node's certificates and write its folder; the agent bundle and the
-// runtime image; start the agent container; wait until the Node is Ready.
+// The local Docker engine as a node: the steps that make an engine run a node's agent, shared by the
+// enrollment controller (a `Machine` of type `docker`, ../controller/docker-enroll) — which is also
+// what `flotilla node add docker` goes through (../controller/docker-cli) — so there is one path:
+//   connect to the engine → check the node name and that the engine runs no other node's agent →
+//   the agent runtime image → the agent bundle and the node's folder (certificates, config) →
+//   start the agent container (recorded in node.json for the watchdog, remove and image load) →
+//   wait until the Node is Ready.
+// Every step is idempotent: run again it finds what the last run made and keeps it.
 import type Docker from 'dockerode';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,8 +14,7 @@ import { RESOURCES } from '../../shared/resources';
 import type { ResourceInfo } from '../../shared/resources';
 import { isKubeApiError } from '../../shared/kube/types';
 import type { KubeApi } from '../../shared/kube/types';
-import { kubeApiFromKubeconfig } from '../../control-plane/client/kubeconfig';
-import { ensureAgentBundle } from './agent-bundle';
+import { kubeApiFromKubeconfig, loadKubeconfig } from '../../control-plane/client/kubeconfig';
 import {
   AGENT_NODE_LABEL,
   agentContainerName,
@@ -19,11 +22,11 @@ import {
   startAgentContainer,
 } from './agent-container';
 import type { Engine } from './engine';
-import { connectEngine, DEFAULT_SOCKET } from './engine';
+import { DEFAULT_SOCKET } from './engine';
 import { EnrollmentError } from './errors';
-import { loadClusterCa, readNodeRecord, writeNodeFiles, writeNodeRecord } from './node-files';
-import { ensureRuntimeImage } from './runtime-image';
+import { readNodeRecord, writeNodeRecord } from './node-files';
 
+/** What `flotilla node add docker` takes (the CLI turns it into a Machine). */
 export interface DockerNodeOptions {
   dataDir: string;
   /** Default `<dataDir>/kubeconfig` (the admin kubeconfig `flotilla server` writes). */
@@ -39,6 +42,9 @@ export const NODES = resource('', 'nodes');
 export const PODS = resource('', 'pods');
 export const LEASES = resource('coordination.k8s.io', 'leases');
 
+/** The pod network every Docker node's agent makes (the agent's default). */
+export const DOCKER_NODE_NETWORK = 'flotilla-pods';
+
 export function resource(group: string, plural: string): ResourceInfo {
   const r = RESOURCES.find((x) => x.group === group && x.plural === plural);
   if (!r) throw new Error(`unknown resource ${plural}.${group}`);
@@ -52,6 +58,14 @@ export function defaultNodeName(hostname = os.hostname()): string {
     .replace(/[^a-z0-9.-]/g, '-')
     .replace(/^[-.]+|[-.]+$/g, '');
   return name || 'docker';
+}
+
+export function checkNodeName(nodeName: string): void {
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName))
+    throw new EnrollmentError(
+      'NodeExists',
+      `"${nodeName}" is not a valid node name (lower-case letters, digits, '-' and '.')`,
+    );
 }
 
 export async function connectCluster(
@@ -69,7 +83,6 @@ export async function connectCluster(
       { cause: err },
     );
   }
-  const { loadKubeconfig } = await import('../../control-plane/client/kubeconfig');
   const server = (await loadKubeconfig(file)).server;
   try {
     await client.api.list(NODES, { limit: 1 });
@@ -84,74 +97,11 @@ export async function connectCluster(
   return { api: client.api, server, close: () => client.transport.close() };
 }
 
-export async function addDockerNode(
-  options: DockerNodeOptions,
-): Promise<{ nodeName: string; image: string; container: string }> {
-  const progress = options.progress ?? (() => {});
-  const nodeName = options.name ?? defaultNodeName();
-  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(nodeName))
-    throw new EnrollmentError(
-      'NodeExists',
-      `"${nodeName}" is not a valid node name (lower-case letters, digits, '-' and '.')`,
-    );
-
-  progress(
-    `Connecting to the Docker engine at ${options.dockerHost ?? process.env.DOCKER_HOST ?? `unix://${DEFAULT_SOCKET}`}`,
-  );
-  const engine = await connectEngine(options.dockerHost);
-  progress(`  Docker ${engine.version}`);
-
-  progress(
-    `Connecting to the control plane (${options.kubeconfig ?? path.join(options.dataDir, 'kubeconfig')})`,
-  );
-  const cluster = await connectCluster(options.dataDir, options.kubeconfig);
-  try {
-    await checkNameAndEngine(engine, cluster.api, options.dataDir, nodeName);
-    const ca = await loadClusterCa(options.dataDir);
-
-    progress('Preparing the agent bundle');
-    const bundlePath = await ensureAgentBundle({ log: (l) => progress(`  ${l}`) });
-
-    progress(`Issuing the node's certificates (system:node:${nodeName}) and writing its config`);
-    const files = await writeNodeFiles({
-      dataDir: options.dataDir,
-      nodeName,
-      apiServer: cluster.server,
-      ca,
-      bundlePath,
-      ...(options.agentPort !== undefined ? { agentPort: options.agentPort } : {}),
-      agentDockerHost: engine.socketPath ? `unix://${DEFAULT_SOCKET}` : engine.host,
-    });
-    progress(`  ${files.dir}`);
-
-    progress('Preparing the agent runtime image');
-    const image = await ensureRuntimeImage(engine, { log: (l) => progress(`  ${l}`) });
-    progress(`  ${image}`);
-
-    const container = agentContainerName(nodeName);
-    progress(`Starting the agent container ${container}`);
-    const started = await startAgentContainer(engine, { nodeName, image, dir: files.dir, engine });
-    await writeNodeRecord(options.dataDir, {
-      transport: 'docker',
-      nodeName,
-      dockerHost: engine.host,
-      containerName: container,
-      image,
-      agentPort: options.agentPort ?? AGENT_PORT,
-      networkName: 'flotilla-pods',
-      createdAt: new Date().toISOString(),
-    });
-
-    progress(`Waiting for node ${nodeName} to become Ready`);
-    await waitForReady(cluster.api, started, nodeName, options.readyTimeoutMs ?? 90_000, progress);
-    progress(`Node ${nodeName} is Ready.`);
-    return { nodeName, image, container };
-  } finally {
-    cluster.close();
-  }
-}
-
-async function checkNameAndEngine(
+/**
+ * Preflight: the node name is free (or already this data dir's Docker node) and the engine runs no
+ * other node's agent — one node per engine, since the pod network and firewall rules are per machine.
+ */
+export async function checkNameAndEngine(
   engine: Engine,
   api: KubeApi,
   dataDir: string,
@@ -179,12 +129,67 @@ async function checkNameAndEngine(
   }
 }
 
-async function waitForReady(
+/** How the agent inside its container reaches the engine: the socket mounted at the default path. */
+export function agentDockerHost(engine: Engine): string {
+  return engine.socketPath ? `unix://${DEFAULT_SOCKET}` : engine.host;
+}
+
+/**
+ * Starts the node's agent container (kept when it already runs this image and bundle; restarted
+ * when `restart`, e.g. its files changed). The node record is written first, so that whatever
+ * happens next, `remove` and the watchdog know the container is this data dir's.
+ */
+export async function startNodeAgent(options: {
+  engine: Engine;
+  dataDir: string;
+  nodeName: string;
+  image: string;
+  dir: string;
+  agentPort?: number;
+  restart?: boolean;
+}): Promise<{ container: Docker.Container; started: boolean; restarted: boolean }> {
+  const { engine, nodeName } = options;
+  const name = agentContainerName(nodeName);
+  const previous = await readNodeRecord(options.dataDir, nodeName);
+  await writeNodeRecord(options.dataDir, {
+    transport: 'docker',
+    nodeName,
+    dockerHost: engine.host,
+    containerName: name,
+    image: options.image,
+    agentPort: options.agentPort ?? AGENT_PORT,
+    networkName: DOCKER_NODE_NETWORK,
+    createdAt: previous?.createdAt ?? new Date().toISOString(),
+  });
+  const wasRunning = await engine.docker
+    .getContainer(name)
+    .inspect()
+    .then(
+      (i) => i.State.Running,
+      () => false,
+    );
+  const container = await startAgentContainer(engine, {
+    nodeName,
+    image: options.image,
+    dir: options.dir,
+    engine,
+  });
+  const info = await container.inspect();
+  const kept = wasRunning && info.State.Running;
+  if (kept && options.restart) {
+    await container.restart({ t: 10 });
+    return { container, started: false, restarted: true };
+  }
+  return { container, started: !kept, restarted: false };
+}
+
+/** Polls the Node until Ready; fails early when the agent container keeps exiting. */
+export async function waitForReady(
   api: KubeApi,
   container: Docker.Container,
   nodeName: string,
   timeoutMs: number,
-  progress: (line: string) => void,
+  progress: (line: string) => void = () => {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -203,12 +208,12 @@ async function waitForReady(
       }>(NODES, nodeName);
       const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
       if (ready?.status === 'True') return;
-      const now = `  registered; Ready=${ready?.status ?? 'Unknown'}${ready?.message ? ` (${ready.message})` : ''}`;
+      const now = `registered; Ready=${ready?.status ?? 'Unknown'}${ready?.message ? ` (${ready.message})` : ''}`;
       if (now !== last) progress((last = now));
     } catch (err) {
       if (!isKubeApiError(err, 404)) throw err;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new EnrollmentError(
     'AgentFailed',

@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type Docker from 'dockerode';
 import type { Engine } from './engine';
-import { DEFAULT_SOCKET, isNotFound } from './engine';
+import { DEFAULT_SOCKET, isNotFound, startContainer } from './engine';
 import { EnrollmentError } from './errors';
 import { HOST_ROOT } from './node-files';
+import { AGENT_NODE_OPTIONS } from '../../shared/agent-api';
 import { IMAGE_NODE, IMAGE_PATH_ENV } from './runtime-image';
 
 /** On the agent container: which node it runs. */
@@ -43,6 +44,7 @@ export function agentContainerOptions(spec: AgentContainerSpec): Docker.Containe
     Image: spec.image,
     Entrypoint: [IMAGE_NODE],
     Cmd: [
+      ...AGENT_NODE_OPTIONS,
       path.join(spec.dir, 'agent.mjs'),
       '--config',
       path.join(spec.dir, 'config.json'),
@@ -76,7 +78,7 @@ export async function startAgentContainer(
     const same =
       info.Config.Image === spec.image && JSON.stringify(info.Config.Cmd) === JSON.stringify(options.Cmd);
     if (same) {
-      if (!info.State.Running) await existing.start();
+      if (!info.State.Running) await startContainer(existing);
       return existing;
     }
     await existing.remove({ force: true });
@@ -84,7 +86,7 @@ export async function startAgentContainer(
     if (!isNotFound(err)) throw err;
   }
   const container = await engine.docker.createContainer(options);
-  await container.start();
+  await startContainer(container);
   return container;
 }
 

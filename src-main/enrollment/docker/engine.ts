@@ -70,3 +70,17 @@ export function followProgress(
 export function isNotFound(err: unknown): boolean {
   return (err as { statusCode?: number }).statusCode === 404;
 }
+
+/** Docker's 304 "container already started" (another starter — the watchdog — came first). */
+export function isAlreadyStarted(err: unknown): boolean {
+  return (err as { statusCode?: number }).statusCode === 304;
+}
+
+/** Starts a container, content when someone else already did. */
+export async function startContainer(container: { start(): Promise<unknown> }): Promise<void> {
+  try {
+    await container.start();
+  } catch (err) {
+    if (!isAlreadyStarted(err)) throw err;
+  }
+}

@@ -1,8 +1,9 @@
-// The local Docker engine as a node: enroll (`addDockerNode`), remove (`removeDockerNode`), side-load
-// images (`loadImage`), keep agents running (`startDockerNodeWatchdog`).
-export { addDockerNode, defaultNodeName } from './add-node';
+// The local Docker engine as a node: the enrollment steps (./add-node, driven by the enrollment
+// controller for Machines of type docker), removal (`teardownDockerNode`; `removeDockerNode` for nodes
+// without a Machine), side-loading images (`loadImage`), keeping agents running (`startDockerNodeWatchdog`).
+export { checkNameAndEngine, defaultNodeName, startNodeAgent, waitForReady } from './add-node';
 export type { DockerNodeOptions } from './add-node';
-export { removeDockerNode } from './remove-node';
+export { removeDockerNode, teardownDockerNode } from './remove-node';
 export type { RemoveDockerNodeOptions } from './remove-node';
 export { loadImage } from './image-load';
 export type { ImageLoadOptions, ImageLoadResult } from './image-load';

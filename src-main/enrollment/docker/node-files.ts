@@ -77,29 +77,33 @@ export interface WriteNodeFilesOptions {
   /** The engine as the agent inside its container reaches it. */
   agentDockerHost: string;
   networkName?: string;
+  /** Labels and taints the Node gets when it registers (a Machine's spec.labels / spec.taints). */
+  labels?: Record<string, string>;
+  taints?: unknown[];
 }
 
+const PEM_FILES = ['ca.crt', 'client.crt', 'client.key', 'serving.crt', 'serving.key'] as const;
+
+async function readOr(file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the node's folder. Idempotent: when the folder already holds this config (same API server,
+ * port, labels…) and its certificates, they are kept, so a re-run does not disturb a running agent;
+ * `changed` says whether anything the agent reads at start-up was rewritten.
+ */
 export async function writeNodeFiles(
   options: WriteNodeFilesOptions,
-): Promise<{ dir: string; rootDir: string; configPath: string }> {
+): Promise<{ dir: string; rootDir: string; configPath: string; changed: boolean }> {
   const dir = nodeDir(options.dataDir, options.nodeName);
   const rootDir = path.join(dir, 'root');
   await mkdir(rootDir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
-  const client = await issueClientCertificate(options.ca, nodeIdentity(options.nodeName));
-  const serving = await issueServingCertificate(options.ca, {
-    commonName: options.nodeName,
-    sans: { dnsNames: [options.nodeName, os.hostname().toLowerCase(), 'localhost'], ips: hostIPs() },
-  });
-  const files: Record<string, string> = {
-    'ca.crt': options.ca.certPem,
-    'client.crt': client.certPem,
-    'client.key': client.keyPem,
-    'serving.crt': serving.certPem,
-    'serving.key': serving.keyPem,
-  };
-  for (const [name, text] of Object.entries(files))
-    await writeFile(path.join(dir, name), text, { mode: name.endsWith('.key') ? 0o600 : 0o644 });
   const config = {
     apiServer: options.apiServer,
     nodeName: options.nodeName,
@@ -113,12 +117,40 @@ export async function writeNodeFiles(
     dockerHost: options.agentDockerHost,
     hostRoot: HOST_ROOT,
     ...(options.networkName ? { networkName: options.networkName } : {}),
-    labels: { 'flotilla.dev/transport': 'docker' },
+    labels: { 'flotilla.dev/transport': 'docker', ...options.labels },
+    ...(options.taints && options.taints.length > 0 ? { taints: options.taints } : {}),
   };
+  const configText = Buffer.from(`${JSON.stringify(config, null, 2)}\n`);
   const configPath = path.join(dir, 'config.json');
-  await writeFile(configPath, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
-  await copyFile(options.bundlePath, path.join(dir, 'agent.mjs'));
-  return { dir, rootDir, configPath };
+  let changed = false;
+  const existing = await readOr(configPath);
+  const pems = await Promise.all(PEM_FILES.map((f) => readOr(path.join(dir, f))));
+  const caNow = (await readOr(path.join(dir, 'ca.crt')))?.toString('utf8');
+  if (!existing?.equals(configText) || pems.some((p) => !p) || caNow !== options.ca.certPem) {
+    const client = await issueClientCertificate(options.ca, nodeIdentity(options.nodeName));
+    const serving = await issueServingCertificate(options.ca, {
+      commonName: options.nodeName,
+      sans: { dnsNames: [options.nodeName, os.hostname().toLowerCase(), 'localhost'], ips: hostIPs() },
+    });
+    const files: Record<string, string> = {
+      'ca.crt': options.ca.certPem,
+      'client.crt': client.certPem,
+      'client.key': client.keyPem,
+      'serving.crt': serving.certPem,
+      'serving.key': serving.keyPem,
+    };
+    for (const [name, text] of Object.entries(files))
+      await writeFile(path.join(dir, name), text, { mode: name.endsWith('.key') ? 0o600 : 0o644 });
+    await writeFile(configPath, configText, { mode: 0o600 });
+    changed = true;
+  }
+  const agentPath = path.join(dir, 'agent.mjs');
+  const [bundle, current] = await Promise.all([readFile(options.bundlePath), readOr(agentPath)]);
+  if (!current?.equals(bundle)) {
+    await copyFile(options.bundlePath, agentPath);
+    changed = true;
+  }
+  return { dir, rootDir, configPath, changed };
 }
 
 export async function writeNodeRecord(dataDir: string, record: NodeRecord): Promise<void> {

@@ -12,7 +12,7 @@ import { removeAgentContainer, runTeardown } from './agent-container';
 import type { Engine } from './engine';
 import { connectEngine, isNotFound } from './engine';
 import { EnrollmentError } from './errors';
-import { nodeDir, readNodeRecord } from './node-files';
+import { nodeDir, readNodeRecord, type NodeRecord } from './node-files';
 import { IMAGE_NODE } from './runtime-image';
 
 /** The label the agent puts on every container it makes (src-main/agent/runtime/labels.ts). */
@@ -27,7 +27,6 @@ export interface RemoveDockerNodeOptions extends Pick<
 }
 
 export async function removeDockerNode(options: RemoveDockerNodeOptions): Promise<void> {
-  const progress = options.progress ?? (() => {});
   const { name } = options;
   const record = await readNodeRecord(options.dataDir, name);
   const cluster = await connectCluster(options.dataDir, options.kubeconfig);
@@ -39,36 +38,60 @@ export async function removeDockerNode(options: RemoveDockerNodeOptions): Promis
         'NodeNotFound',
         `node "${name}" was not added from this data dir as a Docker node; delete it with \`kubectl delete node ${name}\``,
       );
-    if (exists) {
-      progress(`Cordoning node ${name}`);
-      await cluster.api
-        .patch(NODES, name, undefined, { spec: { unschedulable: true } }, 'merge')
-        .catch(ignore404);
-      progress(`Draining node ${name}`);
-      await drain(cluster.api, name, options.drainTimeoutMs ?? 60_000, progress);
-    }
-
-    progress(`Connecting to the Docker engine at ${record.dockerHost}`);
-    const engine = await connectEngine(record.dockerHost);
-    progress(`Stopping the agent container ${record.containerName}`);
-    await removeAgentContainer(engine, name);
-    progress('Removing what the agent created (agent --teardown: containers, pod network, iptables rules)');
-    const dir = nodeDir(options.dataDir, name);
-    const log = await runTeardown(engine, { nodeName: name, image: record.image, dir, engine });
-    for (const line of log.split('\n').filter(Boolean).slice(-10)) progress(`  ${line}`);
-    await checkNothingLeft(engine, name, record.networkName);
-
-    if (exists) {
-      progress(`Deleting node ${name}`);
-      await cluster.api.delete(NODES, name).catch(ignore404);
-      await cluster.api.delete(LEASES, name, 'kube-node-lease').catch(ignore404);
-    }
-    progress(`Removing ${dir}`);
-    await removeDir(engine, record.image, dir);
-    progress(`Node ${name} removed.`);
+    await teardownDockerNode({
+      api: cluster.api,
+      dataDir: options.dataDir,
+      record,
+      ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
+    });
   } finally {
     cluster.close();
   }
+}
+
+/**
+ * Takes a Docker node out: cordon and drain, stop the agent, `agent --teardown`, check nothing is
+ * left, delete the Node and its Lease, then the node's folder (with node.json, last: until then a
+ * re-run knows what to remove). Used by `flotilla node remove` for nodes without a Machine and by
+ * the enrollment controller when a docker Machine is deleted.
+ */
+export async function teardownDockerNode(options: {
+  api: KubeApi;
+  dataDir: string;
+  record: NodeRecord;
+  drainTimeoutMs?: number;
+  progress?: (line: string) => void;
+}): Promise<void> {
+  const progress = options.progress ?? (() => {});
+  const { api, record } = options;
+  const name = record.nodeName;
+  const exists = await nodeExists(api, name);
+  if (exists) {
+    progress(`Cordoning node ${name}`);
+    await api.patch(NODES, name, undefined, { spec: { unschedulable: true } }, 'merge').catch(ignore404);
+    progress(`Draining node ${name}`);
+    await drain(api, name, options.drainTimeoutMs ?? 60_000, progress);
+  }
+
+  progress(`Connecting to the Docker engine at ${record.dockerHost}`);
+  const engine = await connectEngine(record.dockerHost);
+  progress(`Stopping the agent container ${record.containerName}`);
+  await removeAgentContainer(engine, name);
+  progress('Removing what the agent created (agent --teardown: containers, pod network, iptables rules)');
+  const dir = nodeDir(options.dataDir, name);
+  const log = await runTeardown(engine, { nodeName: name, image: record.image, dir, engine });
+  for (const line of log.split('\n').filter(Boolean).slice(-10)) progress(`  ${line}`);
+  await checkNothingLeft(engine, name, record.networkName);
+
+  if (exists) {
+    progress(`Deleting node ${name}`);
+    await api.delete(NODES, name).catch(ignore404);
+    await api.delete(LEASES, name, 'kube-node-lease').catch(ignore404);
+  }
+  progress(`Removing ${dir}`);
+  await removeDir(engine, record.image, dir);
+  progress(`Node ${name} removed.`);
 }
 
 async function nodeExists(api: KubeApi, name: string): Promise<boolean> {
@@ -144,7 +167,7 @@ async function checkNothingLeft(engine: Engine, node: string, networkName: strin
  * The node's folder holds files the agent (root, in its container) wrote, which this user may not be
  * allowed to delete: if so, delete them through the engine, in the agent's image.
  */
-async function removeDir(engine: Engine, image: string, dir: string): Promise<void> {
+export async function removeDir(engine: Engine, image: string, dir: string): Promise<void> {
   try {
     await rm(dir, { recursive: true, force: true });
     return;

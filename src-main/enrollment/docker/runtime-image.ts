@@ -45,6 +45,20 @@ export interface RuntimeImageOptions {
   log?: (line: string) => void;
 }
 
+// Collecting the files runs ldd on each binary (about a second). They change only when the host's
+// packages do, and then their sizes and mtimes change the tag (contentTag stats them every time),
+// so the list is collected once per process.
+const entriesCache = new Map<string, Promise<Entry[]>>();
+function cachedRuntimeEntries(nodeBinary: string): Promise<Entry[]> {
+  let entries = entriesCache.get(nodeBinary);
+  if (!entries) {
+    entries = runtimeEntries(nodeBinary);
+    entriesCache.set(nodeBinary, entries);
+    entries.catch(() => entriesCache.delete(nodeBinary));
+  }
+  return entries;
+}
+
 /** The image tag, building and importing the image first if the engine does not have it. */
 export async function ensureRuntimeImage(engine: Engine, options: RuntimeImageOptions = {}): Promise<string> {
   const log = options.log ?? (() => {});
@@ -55,7 +69,7 @@ export async function ensureRuntimeImage(engine: Engine, options: RuntimeImageOp
     );
   let entries: Entry[];
   try {
-    entries = await runtimeEntries(options.nodeBinary ?? process.execPath);
+    entries = await cachedRuntimeEntries(options.nodeBinary ?? process.execPath);
   } catch (err) {
     throw new EnrollmentError(
       'ImageBuildFailed',

@@ -3,7 +3,7 @@
 // runs this watchdog: every interval it starts the agent container of each Docker node added from
 // its data dir if it is not running. Returns a handle that stops it.
 import { agentContainerName } from './agent-container';
-import { connectEngine, isNotFound } from './engine';
+import { connectEngine, isAlreadyStarted, isNotFound } from './engine';
 import { listNodeRecords } from './node-files';
 
 export interface WatchdogOptions {
@@ -35,7 +35,9 @@ export function startDockerNodeWatchdog(options: WatchdogOptions): {
           }
         } catch (err) {
           // A removed container means the node is being removed: not the watchdog's business.
-          if (!isNotFound(err)) log(`watchdog: node ${record.nodeName}: ${(err as Error).message}`);
+          // Already started: an enrollment (or the engine) started it between our look and our start.
+          if (!isNotFound(err) && !isAlreadyStarted(err))
+            log(`watchdog: node ${record.nodeName}: ${(err as Error).message}`);
         }
       }
     } finally {

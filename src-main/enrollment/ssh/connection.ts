@@ -16,6 +16,7 @@ import {
   HostKeyMismatch,
   HostKeyUnknown,
   HostUnreachable,
+  onJumpHop,
   SshError,
   SshTimeout,
 } from './errors';
@@ -229,11 +230,22 @@ function handshake(
   });
 }
 
-function forwardOut(client: Client, host: string, port: number, target: string): Promise<ClientChannel> {
+function forwardOut(
+  client: Client,
+  host: string,
+  port: number,
+  target: string,
+  jumpName: string,
+): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, host, port, (err, stream) => {
       if (err)
-        reject(new HostUnreachable(target, `the jump host could not open a connection: ${err.message}`));
+        reject(
+          new HostUnreachable(
+            target,
+            `the jump host ${jumpName} could not open a connection to it: ${err.message}`,
+          ),
+        );
       else resolve(stream);
     });
   });
@@ -250,11 +262,16 @@ export async function connectSsh(target: SshTarget, options: ConnectOptions = {}
   if (target.jump) {
     const jumpPort = target.jump.port ?? 22;
     const jumpName = describeEndpoint(target.jump);
-    const jumpSock = await openTcp(target.jump.host, jumpPort, jumpName, timeoutMs);
-    jump = await handshake(jumpSock, target.jump, target.jump.auth ?? target.auth, options, deadline);
     try {
-      sock = await forwardOut(jump.client, target.host, port, name);
+      const jumpSock = await openTcp(target.jump.host, jumpPort, jumpName, timeoutMs);
+      jump = await handshake(jumpSock, target.jump, target.jump.auth ?? target.auth, options, deadline);
     } catch (err) {
+      throw onJumpHop(err, jumpName);
+    }
+    try {
+      sock = await forwardOut(jump.client, target.host, port, name, jumpName);
+    } catch (err) {
+      // The jump host is fine; the hop from it to the target failed (the message names both).
       jump.client.end();
       throw err;
     }

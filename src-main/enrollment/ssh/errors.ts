@@ -16,6 +16,12 @@ export type SshErrorCode =
   | 'SshError';
 
 export class SshError extends Error {
+  /**
+   * Which hop of a jumped connection failed: 'jump' for the jump host (its TCP connect, key, login or
+   * the channel it could not open to the target), absent for the target itself.
+   */
+  hop?: 'jump';
+
   constructor(
     readonly code: SshErrorCode,
     message: string,
@@ -139,6 +145,18 @@ export class ChecksumMismatch extends SshError {
       target,
     );
   }
+}
+
+/**
+ * Marks an error as the jump host's (keeping its class, so HostKeyUnknown stays HostKeyUnknown) and
+ * says so first in the message: with two hosts involved, "which one" is the first question.
+ */
+export function onJumpHop<E>(err: E, jump: string): E {
+  if (err instanceof SshError && err.hop !== 'jump') {
+    err.hop = 'jump';
+    err.message = `jump host ${jump}: ${err.message}`;
+  }
+  return err;
 }
 
 export function isSshError(err: unknown): err is SshError {

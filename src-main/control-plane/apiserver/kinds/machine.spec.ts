@@ -164,6 +164,7 @@ describe('Machine strategy', () => {
       {
         phase: 'Dancing',
         reachability: 'carrier-pigeon',
+        observedJumpHostKeyFingerprint: 'MD5:aa:bb',
         steps: [
           { name: 'connect', state: 'done' },
           { name: 'teleport', state: 'running' },
@@ -174,6 +175,7 @@ describe('Machine strategy', () => {
     expect(messages(s.validateUpdate!(obj, old)).map((m) => m.split(': ')[0])).toEqual([
       'status.phase',
       'status.reachability',
+      'status.observedJumpHostKeyFingerprint',
       'status.steps[1].name',
       'status.steps[2].state',
       'status.steps[2].name',
@@ -184,6 +186,7 @@ describe('Machine strategy', () => {
         phase: 'Enrolling',
         reachability: 'tunnel',
         observedHostKeyFingerprint: FP1,
+        observedJumpHostKeyFingerprint: FP1,
         steps: [
           { name: 'connect', state: 'done', startedAt: ago(3000), finishedAt: ago(2000) },
           { name: 'verify-host-key', state: 'running' },

@@ -217,6 +217,10 @@ function validateStatus(obj: KubeObject): StatusCause[] {
   oneOf(status.reachability, REACHABILITIES, STATUS.child('reachability'));
   out.push(
     ...validateFingerprint(status.observedHostKeyFingerprint, STATUS.child('observedHostKeyFingerprint')),
+    ...validateFingerprint(
+      status.observedJumpHostKeyFingerprint,
+      STATUS.child('observedJumpHostKeyFingerprint'),
+    ),
   );
   const seen = new Set<string>();
   recList(status.steps).forEach((s, i) => {
