@@ -25,17 +25,27 @@
 // Each phase's rows are printed as soon as they are measured; every engine call at the edges is
 // bounded, so a wedged engine ends the bench with a FAILED row instead of hanging it.
 //
-// Caution, Docker engines before 28.1 (Debian 12's 20.10): the churn's concurrent sandbox starts and
-// removals on one network have (1) left the network's endpoint count wrong, so the network cannot be
-// removed (moby#42119), and (2) deadlocked libnetwork, after which every container start on the
-// engine hangs until dockerd restarts. Run the churn phase on a machine of your own.
+// Docker engines before 28.1 (Debian 12's 20.10) deadlocked libnetwork when this churn's sandbox
+// starts and removals hit one network all at once (moby#42119 class). The agent now bounds its
+// changing engine calls (runtime/engine-limiter.ts, 8 at once by default), and the full churn (500
+// pods at 20/s) completed here with nothing leaked; should an engine still wedge, every engine call
+// at the bench's edges is bounded, so it ends with a FAILED row rather than hanging.
+//
+// The agent runs with FLOTILLA_AGENT_TRACE=1: its log says when each pod reached each stage of its
+// start (seen on the watch, sync begun, sandbox created/started, app container created/started,
+// status computed and patched), which gives the breakdown of where create → Running goes.
 //
 // Settings: BENCH_PODS (100), BENCH_CHURN_PODS (500), BENCH_CHURN_RATE (20/s),
-// BENCH_MEMORY_SECONDS (30), BENCH_BURNERS (one per core), BENCH_SETTLE_TIMEOUT_SECONDS (300).
+// BENCH_MEMORY_SECONDS (30), BENCH_BURNERS (one per core), BENCH_SETTLE_TIMEOUT_SECONDS (900: at a
+// load of 26 on 2 cores the 500-pod churn took 313 s to settle);
+// `npm run bench -- pods --quick` (or BENCH_QUICK=1) for a small run: 10 pods, a churn of 60, 10 s.
+// FLOTILLA_AGENT_ENGINE_CONCURRENCY is passed on to the agent (its engine call limit, default 8);
+// BENCH_AGENT_BUNDLE=PATH runs that agent.mjs instead of one built fresh from the sources;
+// BENCH_AGENT_NODE_FLAGS="--max-old-space-size=128 …" starts it with those node options.
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +73,8 @@ import type { KubeApi, KubeObjectLike } from '../src-main/shared/kube/types';
 import { RESOURCES } from '../src-main/shared/resources';
 import type { ResourceInfo } from '../src-main/shared/resources';
 import { ensureTestImages, TEST_IMAGE } from '../tests/support/docker';
+import { parseAgentTrace } from './lib/agent-trace';
+import type { PodTraces } from './lib/agent-trace';
 import { startServerProcess } from './lib/control-plane-process';
 import type { ServerProcess } from './lib/control-plane-process';
 import type { BenchRow } from './lib/results';
@@ -299,13 +311,14 @@ async function teardown(config: AgentConfig): Promise<void> {
 }
 
 async function startAgentProcess(cp: ServerProcess, api: KubeApi, dir: string): Promise<AgentProcess> {
-  await exec(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/build-agent.ts', '--outfile', join(dir, 'agent.mjs')],
-    {
-      cwd: repoRoot,
-    },
-  );
+  // BENCH_AGENT_BUNDLE: measure a given agent.mjs (e.g. one built with other settings) instead.
+  if (process.env.BENCH_AGENT_BUNDLE) await copyFile(process.env.BENCH_AGENT_BUNDLE, join(dir, 'agent.mjs'));
+  else
+    await exec(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/build-agent.ts', '--outfile', join(dir, 'agent.mjs')],
+      { cwd: repoRoot },
+    );
   const pki = join(cp.dataDir, 'pki');
   const caPem = await readFile(join(pki, 'ca.crt'), 'utf8');
   const ca = await loadCertificateAuthority(caPem, await readFile(join(pki, 'ca.key'), 'utf8'));
@@ -347,11 +360,26 @@ async function startAgentProcess(cp: ServerProcess, api: KubeApi, dir: string): 
   });
 
   const log = createWriteStream(join(dir, 'agent.log'));
-  const child = spawn(process.execPath, [join(dir, 'agent.mjs'), '--config', join(dir, 'config.json')], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // BENCH_AGENT_NODE_FLAGS: node options for the agent process (e.g. heap limits), to measure them.
+  const nodeFlags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, join(dir, 'agent.mjs'), '--config', join(dir, 'config.json')],
+    {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+        FLOTILLA_AGENT_TRACE: '1',
+        ...(process.env.FLOTILLA_AGENT_V8_FLAGS
+          ? { FLOTILLA_AGENT_V8_FLAGS: process.env.FLOTILLA_AGENT_V8_FLAGS }
+          : {}),
+        ...(process.env.FLOTILLA_AGENT_ENGINE_CONCURRENCY
+          ? { FLOTILLA_AGENT_ENGINE_CONCURRENCY: process.env.FLOTILLA_AGENT_ENGINE_CONCURRENCY }
+          : {}),
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   child.stderr!.pipe(log);
   const node = await waitUntil(
     'the agent’s Node to be Ready',
@@ -485,13 +513,11 @@ function breakdown(lat: Latency, watch: PodWatch, engine: EngineEvents): { stage
       'sandbox created → started (engine: network, runc)',
       (n) => [engine.times.get(n)?.['sandbox-create'], engine.times.get(n)?.['sandbox-start']],
     ],
+    // The app container is created while the sandbox starts (the agent trace shows when), so the
+    // engine's next step is its start.
     [
-      'sandbox started → app container created',
-      (n) => [engine.times.get(n)?.['sandbox-start'], engine.times.get(n)?.['app-create']],
-    ],
-    [
-      'app container created → started (engine)',
-      (n) => [engine.times.get(n)?.['app-create'], engine.times.get(n)?.['app-start']],
+      'sandbox started → app container started (engine)',
+      (n) => [engine.times.get(n)?.['sandbox-start'], engine.times.get(n)?.['app-start']],
     ],
     [
       'app started → Running seen on a watch (status write)',
@@ -505,6 +531,54 @@ function breakdown(lat: Latency, watch: PodWatch, engine: EngineEvents): { stage
       if (a !== undefined && b !== undefined) spans.push(b - a);
     }
     return { stage, ms: median(spans) };
+  });
+}
+
+/** Where a pod's startup time goes, from the agent's own trace: medians of each stage. */
+function traceBreakdown(lat: Latency, watch: PodWatch, traces: PodTraces): { stage: string; ms: number }[] {
+  const at = (n: string, stage: string) => traces.get(n)?.get(stage);
+  const stages: [string, (n: string) => [number | undefined, number | undefined]][] = [
+    [
+      'create sent → agent sees the pod (API server, scheduler, watch)',
+      (n) => [lat.created.get(n), at(n, 'seen')],
+    ],
+    ['agent sees the pod → its sync begins', (n) => [at(n, 'seen'), at(n, 'sync')]],
+    [
+      'sync begins → sandbox created (volumes, IP, engine create)',
+      (n) => [at(n, 'sync'), at(n, 'sandbox-created')],
+    ],
+    [
+      'sandbox created → app container created (during the sandbox start)',
+      (n) => [at(n, 'sandbox-created'), at(n, 'created_main')],
+    ],
+    [
+      'sandbox created → sandbox started (engine start)',
+      (n) => [at(n, 'sandbox-created'), at(n, 'sandbox-started')],
+    ],
+    [
+      'sandbox started → app container started (engine start)',
+      (n) => [at(n, 'sandbox-started'), at(n, 'started_main')],
+    ],
+    [
+      'app started → Running status computed (runtime listing)',
+      (n) => [at(n, 'started_main'), at(n, 'status_Running')],
+    ],
+    [
+      'Running computed → status patch accepted (API server)',
+      (n) => [at(n, 'status_Running'), at(n, 'patched_Running')],
+    ],
+    [
+      'patch accepted → Running seen on the bench’s watch',
+      (n) => [at(n, 'patched_Running'), watch.running.get(n)],
+    ],
+  ];
+  return stages.map(([stage, of]) => {
+    const spans: number[] = [];
+    for (const name of lat.created.keys()) {
+      const [a, b] = of(name);
+      if (a !== undefined && b !== undefined) spans.push(b - a);
+    }
+    return { stage: `agent trace: ${stage}`, ms: median(spans) };
   });
 }
 
@@ -791,13 +865,14 @@ function bounded<T>(what: string, p: Promise<T>, ms: number): Promise<T> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const count = envNumber('BENCH_PODS', 100);
-  const churnCount = envNumber('BENCH_CHURN_PODS', 500);
+  const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+  const count = envNumber('BENCH_PODS', quick ? 10 : 100);
+  const churnCount = envNumber('BENCH_CHURN_PODS', quick ? 60 : 500);
   const churnRate = envNumber('BENCH_CHURN_RATE', 20);
-  const memorySeconds = envNumber('BENCH_MEMORY_SECONDS', 30);
+  const memorySeconds = envNumber('BENCH_MEMORY_SECONDS', quick ? 10 : 30);
   const cores = os.cpus().length;
   const burners = envNumber('BENCH_BURNERS', cores);
-  const settleTimeoutMs = envNumber('BENCH_SETTLE_TIMEOUT_SECONDS', 300) * 1000;
+  const settleTimeoutMs = envNumber('BENCH_SETTLE_TIMEOUT_SECONDS', 900) * 1000;
   if (process.getuid?.() !== 0)
     throw new Error('needs root: the agent’s service proxy installs iptables rules');
 
@@ -844,7 +919,15 @@ export async function run(): Promise<BenchRow[]> {
     phase(`startup latency: ${count} pods, one after another, next to docker create+start`);
     const lat = await startupLatency(api, docker, watch, count);
     engine.stop();
-    report(latencyRows(count, lat, breakdown(lat, watch, engine), cores));
+    const traces = parseAgentTrace(await readFile(join(dir, 'agent.log'), 'utf8'));
+    report(
+      latencyRows(
+        count,
+        lat,
+        [...breakdown(lat, watch, engine), ...traceBreakdown(lat, watch, traces)],
+        cores,
+      ),
+    );
     await bounded('removing raw containers', removeRaw(), 120_000);
 
     phase(`agent memory and /stats/summary with ${count} pods, ${burners} CPU burners, ${memorySeconds} s`);

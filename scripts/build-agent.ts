@@ -32,6 +32,9 @@ const result = await build({
   // dockerode's SSH transport (ssh2) tries optional native add-ons inside try/catch; the agent talks
   // to a local socket or TCP, so they are left out and the pure-JS fallbacks are used.
   external: ['cpu-features', '*.node'],
+  // dockerode's transport loads ssh2 for ssh:// Docker hosts, which the agent never uses; the real
+  // package costs ~17 MB of RSS at load (a 16 MiB WebAssembly memory), so a refusing stub stands in.
+  alias: { ssh2: join(root, 'src-main/agent/runtime/ssh2-stub.ts') },
   // The CommonJS dependencies call require() for built-ins and read __dirname; an ES module has
   // neither, so define them. (__dirname only matters for dockerode's BuildKit protos, never loaded.)
   banner: {

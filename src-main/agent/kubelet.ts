@@ -42,6 +42,8 @@ export interface KubeletOptions {
   probeRunner?: ProbeRunner;
   backoff?: { initialMs: number; maxMs: number };
   log?: (message: string) => void;
+  /** Timing of each pod's start, stage by stage (for benchmarks; see PodSyncerOptions.trace). */
+  trace?: (pod: Pod, stage: string) => void;
 }
 
 export class Kubelet {
@@ -74,6 +76,7 @@ export class Kubelet {
       ...(options.probeRunner ? { probeRunner: options.probeRunner } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.trace ? { trace: options.trace } : {}),
     });
   }
 
@@ -97,9 +100,19 @@ export class Kubelet {
     this.syncer.stop();
   }
 
-  /** The desired pods changed (informer handlers call this): pass now rather than at the next tick. */
-  podsChanged(): void {
-    if (this.running) void this.pass();
+  /**
+   * The desired pods changed (informer handlers call this). With the pods that were added or
+   * updated, just those are synced, at once; without, a full pass runs now rather than at the
+   * next tick (e.g. a ConfigMap that several pods use changed).
+   */
+  podsChanged(changed?: Pod[]): void {
+    if (changed) this.syncer.syncPods(changed);
+    else if (this.running) void this.pass();
+  }
+
+  /** A pod was deleted or moved off this node: its containers go now, not at the next pass. */
+  podRemoved(uid: string): void {
+    this.syncer.podRemoved(uid);
   }
 
   /** One full pass, then waits until every pod worker is idle (tests, benchmarks). */

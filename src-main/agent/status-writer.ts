@@ -32,6 +32,8 @@ export class StatusWriter {
     private readonly log: (message: string) => void = () => undefined,
     /** Whether the pod (this UID) is still bound to this node, e.g. from the agent's pod informer. */
     private readonly isCurrent: (pod: Pod) => boolean = () => true,
+    /** Called after each status patch the API server accepted (timing traces). */
+    private readonly onWritten: (pod: Pod, status: PodStatus) => void = () => undefined,
   ) {}
 
   /** For KubeletOptions.onStatus. */
@@ -78,8 +80,10 @@ export class StatusWriter {
       },
       (err: unknown) => {
         e.busy = false;
-        if (isKubeApiError(err, 404) || isKubeApiError(err, 409)) {
-          // The pod is gone (or was replaced): nothing left to write for it.
+        if (isKubeApiError(err, 404) || isKubeApiError(err, 409) || !this.isCurrent(e.pod)) {
+          // The pod is gone (or was replaced): nothing left to write for it. (A pod deleted while
+          // its write was in flight gets 403 from the node authorizer; not worth a log line each
+          // when hundreds of pods churn.)
           this.pending.delete(uid);
           return;
         }
@@ -99,6 +103,7 @@ export class StatusWriter {
       e.status = undefined;
       try {
         await this.api.patch(PODS, name ?? '', namespace, { metadata: { uid }, status }, 'merge', 'status');
+        this.onWritten(e.pod, status);
       } catch (err) {
         e.status ??= status; // retry with this one unless a newer one came meanwhile
         throw err;

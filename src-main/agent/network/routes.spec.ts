@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { findResourceByKind } from '../../shared/resources';
 import type { ResourceInfo } from '../../shared/resources';
 import { createFakeKubeApi, waitFor } from '../../shared/kube/testing';
+import { ManualClock } from '../clock';
 import type { Node } from '../node/types';
 import type { Iptables } from './iptables';
 import {
@@ -96,11 +97,13 @@ describe('parsing ip output', () => {
     expect(parseRouteGet('10.77.0.3 dev eth0 src 10.77.0.2 uid 0 \n    cache \n')).toEqual({
       direct: true,
       dev: 'eth0',
+      src: '10.77.0.2',
     });
     expect(parseRouteGet('192.168.5.4 via 10.77.0.1 dev eth0 src 10.77.0.2 uid 0\n')).toEqual({
       direct: false,
       dev: 'eth0',
       via: '10.77.0.1',
+      src: '10.77.0.2',
     });
   });
 
@@ -393,6 +396,34 @@ describe('PodRoutes', () => {
     routes.stop();
   });
 
+  it('uses the overlay for a directly connected peer it reaches from an address other than its own', async () => {
+    // This node's address (192.0.2.2) is not on the peers' network (10.77.0.0/24): they reach it
+    // through a router, so they use VXLAN to it, and it must use VXLAN to them as well.
+    const api = createFakeKubeApi();
+    const host = fakeHost();
+    await api.create(NODES, node('self', '10.244.0.0/24', '192.0.2.2'));
+    await api.create(NODES, node('vm', '10.244.1.0/24', '10.77.0.3'));
+    const modes: string[] = [];
+    const routes = new PodRoutes({
+      api,
+      nodeName: 'self',
+      clusterCIDR: CLUSTER,
+      podCIDR: '10.244.0.0/24',
+      nodeIP: '192.0.2.2',
+      masqueradeBit: 14,
+      ip: host.ip,
+      iptables: host.ipt,
+      syncDelayMs: 1,
+      log: (m) => modes.push(m),
+    });
+    await routes.start();
+    expect(host.devOf.get('10.244.1.0/24')).toBe(VXLAN.device);
+    expect(host.table.get('10.244.1.0/24')).toBe('10.244.1.0');
+    expect(vxlanMatches(host.vxlan.detail, '192.0.2.2', 'eth0')).toBe(true);
+    expect(modes.some((m) => /from 10\.77\.0\.2, not this node's address 192\.0\.2\.2/.test(m))).toBe(true);
+    routes.stop();
+  });
+
   it('moves the exemption back above a MASQUERADE rule inserted before it', async () => {
     const api = createFakeKubeApi();
     const host = fakeHost();
@@ -412,5 +443,45 @@ describe('PodRoutes', () => {
     await routes.syncNow();
     expect(natExemptionInPlace(await host.ipt.save('nat'), CLUSTER)).toBe(true);
     expect(host.rules().filter((r) => r.includes('keeps pod IPs'))).toHaveLength(1);
+  });
+
+  it('reports a failed sync and retries it after a delay, not in a tight loop', async () => {
+    const api = createFakeKubeApi();
+    const host = fakeHost();
+    await api.create(NODES, node('self', '10.244.0.0/24', '10.77.0.2'));
+    await api.create(NODES, node('a', '10.244.1.0/24', '10.77.0.3'));
+    let failing = true;
+    let listings = 0;
+    const ip: IpCommand = async (args, tool) => {
+      if (args[1] === 'route' && args[2] === 'show') {
+        listings++;
+        if (failing) return { code: 2, stdout: '', stderr: 'RTNETLINK answers: Device or resource busy' };
+      }
+      return host.ip(args, tool);
+    };
+    const clock = new ManualClock();
+    const routes = new PodRoutes({
+      api,
+      nodeName: 'self',
+      clusterCIDR: CLUSTER,
+      podCIDR: '10.244.0.0/24',
+      masqueradeBit: 14,
+      ip,
+      iptables: host.ipt,
+      clock,
+    });
+    expect(await routes.start()).toMatchObject({ ready: false, reason: 'SyncFailed' });
+    expect(routes.health).toMatchObject({ message: expect.stringMatching(/resource busy/) });
+    expect(listings).toBe(1);
+    expect(host.table.size).toBe(0);
+
+    failing = false;
+    clock.advance(1_999);
+    expect(listings).toBe(1);
+    clock.advance(1);
+    await waitFor(() => routes.health.ready, 'the retry to succeed');
+    expect(listings).toBe(2);
+    expect([...host.table]).toEqual([['10.244.1.0/24', '10.77.0.3']]);
+    routes.stop();
   });
 });

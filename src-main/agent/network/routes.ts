@@ -1,7 +1,11 @@
 // Cross-node pod routing (host-gw): every other node's pod CIDR is routed via that node's InternalIP,
 // so pods reach pods on any node by pod IP, and Services (DNAT to a pod IP) reach endpoints anywhere.
 //
-// host-gw needs the peer on a directly connected network (`ip route get PEER` has no `via`). A peer
+// host-gw needs the peer on a directly connected network (`ip route get PEER` has no `via`) and this
+// node's own address to be the one we reach it from (the route's `src`): only then does the peer
+// reach us directly too and choose host-gw as well. A machine whose node address is on another
+// network (a laptop whose default-route address is not on the VMs' bridge) would otherwise route
+// host-gw one way while its peers, for whom it is behind a router, use the overlay. A peer
 // behind a router is reached over a VXLAN overlay instead (flannel's vxlan backend, simplified): one
 // VXLAN device per node, addressed with the network address of its pod CIDR; per overlay peer a
 // permanent neighbour entry (peer's VTEP address → peer's VTEP MAC), an FDB entry (that MAC → the
@@ -21,9 +25,10 @@ import type { ResourceInfo } from '../../shared/resources';
 import { createInformer } from '../../shared/kube/informer';
 import type { InformerWithState } from '../../shared/kube/informer';
 import type { KubeApi } from '../../shared/kube/types';
-import type { Clock, Timer } from '../clock';
+import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { Node } from '../node/types';
+import { CoalescingSync } from './coalescing-sync';
 import { systemIptables } from './iptables';
 import type { Iptables } from './iptables';
 
@@ -249,7 +254,7 @@ export function vxlanMatches(detail: string, nodeIP: string, underlay: string): 
 }
 
 /** From `ip -4 route get IP`: whether the IP is on a directly connected network, and through which device. */
-export function parseRouteGet(text: string): { direct: boolean; dev?: string; via?: string } {
+export function parseRouteGet(text: string): { direct: boolean; dev?: string; via?: string; src?: string } {
   const words = text.trim().split(/\s+/);
   const after = (w: string) => {
     const i = words.indexOf(w);
@@ -257,7 +262,8 @@ export function parseRouteGet(text: string): { direct: boolean; dev?: string; vi
   };
   const via = after('via');
   const dev = after('dev');
-  return { direct: !via, ...(dev ? { dev } : {}), ...(via ? { via } : {}) };
+  const src = after('src');
+  return { direct: !via, ...(dev ? { dev } : {}), ...(via ? { via } : {}), ...(src ? { src } : {}) };
 }
 
 /** What to change: routes to (re)place and installed routes of ours to delete. */
@@ -340,14 +346,9 @@ export interface PodRoutesOptions {
 export class PodRoutes {
   private readonly ip: IpCommand;
   private readonly ipt: Iptables;
-  private readonly clock: Clock;
   private readonly log: (message: string) => void;
+  private readonly sync: CoalescingSync;
   private nodes?: InformerWithState<Node>;
-  private running = false;
-  private timer?: Timer;
-  private resyncTimer?: Timer;
-  private syncing?: Promise<void>;
-  private dirty = false;
   /** node → the message last reported, so a report is made once per change. */
   private readonly reported = new Map<string, string>();
   private health_: RoutesHealth = { ready: false, reason: 'Starting', message: 'pod routes are starting' };
@@ -359,8 +360,17 @@ export class PodRoutes {
   constructor(private readonly options: PodRoutesOptions) {
     this.ip = options.ip ?? systemIp;
     this.ipt = options.iptables ?? systemIptables;
-    this.clock = options.clock ?? systemClock;
     this.log = options.log ?? (() => undefined);
+    this.sync = new CoalescingSync({
+      clock: options.clock ?? systemClock,
+      pass: () => this.syncOnce(),
+      onError: (message) => {
+        this.log(`syncing pod routes failed: ${message}`);
+        this.health_ = { ready: false, reason: 'SyncFailed', message };
+      },
+      delayMs: options.syncDelayMs,
+      resyncIntervalMs: options.resyncIntervalMs,
+    });
   }
 
   get health(): RoutesHealth {
@@ -368,7 +378,6 @@ export class PodRoutes {
   }
 
   async start(): Promise<RoutesHealth> {
-    this.running = true;
     this.nodes = createInformer<Node>(this.options.api, NODES, {
       onError: (m, err) =>
         this.log(`nodes: ${m}: ${err instanceof Error ? err.message : JSON.stringify(err)}`),
@@ -376,47 +385,25 @@ export class PodRoutes {
     const changed = () => this.requestSync();
     this.nodes.addHandlers({ onAdd: changed, onUpdate: changed, onDelete: changed });
     await this.nodes.start();
-    await this.syncNow();
-    this.scheduleResync();
+    await this.sync.start();
     return this.health_;
   }
 
   /** Stops watching; routes and the exemption stay (pods keep talking while the agent restarts). */
   stop(): void {
-    this.running = false;
-    this.timer?.cancel();
-    this.resyncTimer?.cancel();
+    this.sync.stop();
     this.nodes?.stop();
   }
 
   requestSync(): void {
-    if (!this.running) return;
-    this.dirty = true;
-    if (this.timer) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      void this.syncNow();
-    }, this.options.syncDelayMs ?? 50);
+    this.sync.request();
   }
 
   syncNow(): Promise<void> {
-    if (this.syncing) {
-      this.dirty = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      try {
-        do {
-          this.dirty = false;
-          await this.syncOnce();
-        } while (this.dirty && this.running);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    return this.sync.now();
   }
 
+  /** One pass: every route of ours made what the Nodes ask for. Throws when it failed (the sync loop retries). */
   private async syncOnce(): Promise<void> {
     if (!this.nodes) return;
     const { routes, skipped } = desiredRoutes(this.nodes.lister.list(), {
@@ -424,77 +411,69 @@ export class PodRoutes {
       clusterCIDR: this.options.clusterCIDR,
       ownPodCIDR: this.options.podCIDR,
     });
-    try {
-      await this.ensureNatExemption();
-      const wanted: DesiredRoute[] = [];
-      const seen = new Set<string>();
-      let underlay: string | undefined;
-      for (const route of routes) {
-        seen.add(route.node);
-        const got = await this.ip(['-4', 'route', 'get', route.via]);
-        const where = got.code === 0 ? parseRouteGet(got.stdout) : undefined;
-        if (where?.direct) {
-          wanted.push(route);
-          this.noteMode(route.node, `node ${route.node}: pods ${route.cidr} via ${route.via} (host-gw)`);
-          continue;
-        }
-        if (where && this.options.nodeIP && where.dev) {
-          underlay = where.dev;
-          wanted.push({
-            node: route.node,
-            cidr: route.cidr,
-            via: vtepAddress(route.cidr),
-            dev: VXLAN.device,
-            nodeIP: route.via,
-          });
-          this.noteMode(
-            route.node,
-            `node ${route.node} (${route.via}) is not on a directly connected network (reached via ${where.via ?? '?'}): pods ${route.cidr} over VXLAN`,
-          );
-          continue;
-        }
-        const message = where
-          ? `node ${route.node} (${route.via}) is not on a directly connected network and this node's own address is unknown, so no VXLAN overlay can be built: its pods (${route.cidr}) are unreachable from here`
-          : `node ${route.node} (${route.via}) cannot be reached: ${got.stderr.trim()}`;
-        if (this.noteMode(route.node, message)) this.options.onUnreachable?.(route.node, message);
+    await this.ensureNatExemption();
+    const wanted: DesiredRoute[] = [];
+    const seen = new Set<string>();
+    let underlay: string | undefined;
+    for (const route of routes) {
+      seen.add(route.node);
+      const got = await this.ip(['-4', 'route', 'get', route.via]);
+      const where = got.code === 0 ? parseRouteGet(got.stdout) : undefined;
+      const nodeIP = this.options.nodeIP;
+      const fromElsewhere = !!where?.direct && !!nodeIP && !!where.src && where.src !== nodeIP;
+      if (where?.direct && !fromElsewhere) {
+        wanted.push(route);
+        this.noteMode(route.node, `node ${route.node}: pods ${route.cidr} via ${route.via} (host-gw)`);
+        continue;
       }
-      for (const s of skipped) seen.add(s.node);
-      for (const node of [...this.reported.keys()]) if (!seen.has(node)) this.reported.delete(node);
-
-      const overlay = wanted.filter((r) => r.dev === VXLAN.device);
-      if (underlay && overlay.length > 0) await this.ensureOverlay(underlay, overlay);
-
-      const listed = await this.ip(['-4', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)]);
-      if (listed.code !== 0)
-        throw new RouteError('RouteFailed', `ip route show failed: ${listed.stderr.trim()}`);
-      const plan = planRoutes(wanted, parseRoutes(listed.stdout), this.options.clusterCIDR);
-      for (const r of plan.replace) {
-        const args = ['route', 'replace', r.cidr, 'via', r.via];
-        if (r.dev) args.push('dev', r.dev, 'onlink');
-        const res = await this.ip([...args, 'proto', String(ROUTE_PROTOCOL)]);
-        if (res.code !== 0) throw new RouteError('RouteFailed', `ip ${args.join(' ')}: ${res.stderr.trim()}`);
-        this.log(`route ${r.cidr} via ${r.via}${r.dev ? ` dev ${r.dev}` : ''} (node ${r.node})`);
+      if (where && this.options.nodeIP && where.dev) {
+        underlay = where.dev;
+        wanted.push({
+          node: route.node,
+          cidr: route.cidr,
+          via: vtepAddress(route.cidr),
+          dev: VXLAN.device,
+          nodeIP: route.via,
+        });
+        this.noteMode(
+          route.node,
+          fromElsewhere
+            ? `node ${route.node} (${route.via}) is directly connected, but from ${where.src}, not this node's address ${nodeIP}, so it cannot reach us directly: pods ${route.cidr} over VXLAN`
+            : `node ${route.node} (${route.via}) is not on a directly connected network (reached via ${where.via ?? '?'}): pods ${route.cidr} over VXLAN`,
+        );
+        continue;
       }
-      for (const r of plan.remove) {
-        await this.ip(['route', 'del', r.cidr, 'proto', String(ROUTE_PROTOCOL)]);
-        this.log(`removed route ${r.cidr}${r.via ? ` via ${r.via}` : ''}`);
-      }
-      // No overlay peer left: the device goes (with its neighbour and FDB entries).
-      if (overlay.length === 0) await removeVxlan(this.ip, this.log);
-      this.routes = wanted;
-      this.syncCount++;
-      this.health_ = { ready: true };
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      this.log(`syncing pod routes failed: ${message}`);
-      this.health_ = { ready: false, reason: 'SyncFailed', message };
-      this.dirty = true;
-      if (this.running && !this.timer)
-        this.timer = this.clock.setTimeout(() => {
-          this.timer = undefined;
-          void this.syncNow();
-        }, 2_000);
+      const message = where
+        ? `node ${route.node} (${route.via}) is not on a directly connected network and this node's own address is unknown, so no VXLAN overlay can be built: its pods (${route.cidr}) are unreachable from here`
+        : `node ${route.node} (${route.via}) cannot be reached: ${got.stderr.trim()}`;
+      if (this.noteMode(route.node, message)) this.options.onUnreachable?.(route.node, message);
     }
+    for (const s of skipped) seen.add(s.node);
+    for (const node of [...this.reported.keys()]) if (!seen.has(node)) this.reported.delete(node);
+
+    const overlay = wanted.filter((r) => r.dev === VXLAN.device);
+    if (underlay && overlay.length > 0) await this.ensureOverlay(underlay, overlay);
+
+    const listed = await this.ip(['-4', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)]);
+    if (listed.code !== 0)
+      throw new RouteError('RouteFailed', `ip route show failed: ${listed.stderr.trim()}`);
+    const plan = planRoutes(wanted, parseRoutes(listed.stdout), this.options.clusterCIDR);
+    for (const r of plan.replace) {
+      const args = ['route', 'replace', r.cidr, 'via', r.via];
+      if (r.dev) args.push('dev', r.dev, 'onlink');
+      const res = await this.ip([...args, 'proto', String(ROUTE_PROTOCOL)]);
+      if (res.code !== 0) throw new RouteError('RouteFailed', `ip ${args.join(' ')}: ${res.stderr.trim()}`);
+      this.log(`route ${r.cidr} via ${r.via}${r.dev ? ` dev ${r.dev}` : ''} (node ${r.node})`);
+    }
+    for (const r of plan.remove) {
+      await this.ip(['route', 'del', r.cidr, 'proto', String(ROUTE_PROTOCOL)]);
+      this.log(`removed route ${r.cidr}${r.via ? ` via ${r.via}` : ''}`);
+    }
+    // No overlay peer left: the device goes (with its neighbour and FDB entries).
+    if (overlay.length === 0) await removeVxlan(this.ip, this.log);
+    this.routes = wanted;
+    this.syncCount++;
+    this.health_ = { ready: true };
   }
 
   /** Logs a node's routing mode once per change; true when it changed. */
@@ -566,13 +545,6 @@ export class PodRoutes {
     if (res.code !== 0)
       throw new RouteError('RouteFailed', `cannot add the pod-to-pod NAT exemption: ${res.stderr.trim()}`);
     this.log(`pod-to-pod NAT exemption for ${this.options.clusterCIDR} placed first in nat/POSTROUTING`);
-  }
-
-  private scheduleResync(): void {
-    if (!this.running) return;
-    this.resyncTimer = this.clock.setTimeout(() => {
-      void this.syncNow().finally(() => this.scheduleResync());
-    }, this.options.resyncIntervalMs ?? 10_000);
   }
 }
 

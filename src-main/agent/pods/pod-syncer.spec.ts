@@ -97,11 +97,12 @@ describe('pod sync', () => {
     const h = harness();
     h.pods.push(makePod('web', [{ name: 'a' }, { name: 'b' }]));
     await h.sync();
+    // The app containers are created while the sandbox starts, then started in order.
     expect(h.runtime.calls).toEqual([
       'runSandbox web 0',
       'create web/a 0',
-      'start web/a 0',
       'create web/b 0',
+      'start web/a 0',
       'start web/b 0',
     ]);
     const s = h.status('web');
@@ -125,6 +126,63 @@ describe('pod sync', () => {
     h.runtime.calls.length = 0;
     await h.sync();
     expect(h.runtime.calls).toEqual([]);
+  });
+
+  it('creates app containers while the sandbox starts, and passes the pod IP to them', async () => {
+    const h = harness();
+    const sandboxStateAtCreate: string[] = [];
+    const create = h.runtime.createContainer.bind(h.runtime);
+    h.runtime.createContainer = async (sandboxId, config) => {
+      sandboxStateAtCreate.push(h.runtime.containers.get(sandboxId)?.state ?? 'missing');
+      return create(sandboxId, config);
+    };
+    h.pods.push(
+      makePod('early', [
+        { name: 'a', env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] },
+      ]),
+    );
+    await h.sync();
+    expect(sandboxStateAtCreate).toEqual(['created']);
+    const podIP = h.status('early').podIP;
+    expect(h.runtime.latest('early', 'a')?.config?.env).toContainEqual({ name: 'IP', value: podIP });
+    expect(h.status('early').phase).toBe('Running');
+  });
+
+  it('removes the containers made for a sandbox that failed to start, and retries later', async () => {
+    const h = harness();
+    h.runtime.sandboxStartFailure = 'network endpoint failed';
+    h.pods.push(makePod('flaky', [{ name: 'a' }]));
+    await h.sync();
+    expect(h.runtime.calls).toEqual(['runSandbox flaky 0', 'create flaky/a 0', 'remove flaky/a 0']);
+    expect(h.runtime.containers.size).toBe(0);
+    expect(h.events.some((e) => e.includes('FailedCreatePodSandBox'))).toBe(true);
+    h.runtime.sandboxStartFailure = undefined;
+    await h.advance(5_000);
+    expect(h.status('flaky').phase).toBe('Running');
+    expect(h.status('flaky').containerStatuses?.[0]?.restartCount).toBe(0);
+  });
+
+  it('syncs only the pods an informer event names, and removes a deleted pod at once', async () => {
+    const h = harness();
+    const a = makePod('a', [{}]);
+    const b = makePod('b', [{}]);
+    h.pods.push(a);
+    await h.sync();
+    h.runtime.calls.length = 0;
+    // b is desired too (a full pass would start it), but only a's change is announced.
+    h.pods.push(b);
+    h.kubelet.podsChanged([{ ...a, metadata: { ...a.metadata, labels: { changed: 'yes' } } }]);
+    await h.kubelet.syncer.idle();
+    expect(h.runtime.calls).toEqual([]);
+    h.kubelet.podsChanged([b]);
+    await h.kubelet.syncer.idle();
+    expect(h.runtime.calls).toEqual(['runSandbox b 0', 'create b/c0 0', 'start b/c0 0']);
+    h.runtime.calls.length = 0;
+    h.pods.splice(0, 1);
+    h.kubelet.podRemoved(a.metadata.uid ?? '');
+    await h.kubelet.syncer.idle();
+    expect(h.runtime.calls).toEqual(['stop a/c0 grace=30', 'remove a/c0 0', 'remove a/sandbox 0']);
+    expect([...h.runtime.containers.values()].every((c) => c.ref.podName === 'b')).toBe(true);
   });
 
   it('gives every pod its own IP', async () => {

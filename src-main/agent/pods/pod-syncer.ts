@@ -41,6 +41,8 @@ export interface PodSyncerOptions {
   /** Pull progress of images this node pulls (to surface as events or in the UI). */
   onPullProgress?: (image: string, progress: PullProgress) => void;
   probeRunner?: ProbeRunner;
+  /** Where a pod's start goes (timing stages: sync, sandbox-created, …, status); off by default. */
+  trace?: (pod: Pod, stage: string) => void;
   /** Restart backoff (default 10 s → 5 min). */
   backoff?: { initialMs: number; maxMs: number };
   log?: (message: string) => void;
@@ -104,6 +106,28 @@ export class PodSyncer {
       this.pods.delete(uid);
       this.dispatch(uid);
     }
+  }
+
+  /**
+   * These pods changed (an informer's add/update): sync just them, now. A full pass (`syncAll`)
+   * still runs periodically and finds what is no longer desired; syncing every pod on every event
+   * made each pod's start cost a runtime listing per pod on the node.
+   */
+  syncPods(changed: Pod[]): void {
+    for (const pod of changed) {
+      const uid = pod.metadata.uid;
+      if (!uid) continue;
+      this.pods.set(uid, pod);
+      if (!this.firstSeen.has(uid)) this.firstSeen.set(uid, new Date(this.clock.now()).toISOString());
+      this.dispatch(uid);
+    }
+  }
+
+  /** A pod is no longer bound to this node (deleted): its containers and volumes go, now. */
+  podRemoved(uid: string): void {
+    if (!uid || !this.pods.has(uid)) return;
+    this.pods.delete(uid);
+    this.dispatch(uid);
   }
 
   /** Syncs one pod soon (a runtime event, a probe result, a backoff that ended). */
@@ -179,6 +203,10 @@ export class PodSyncer {
     this.options.log?.(message);
   }
 
+  private trace(pod: Pod, stage: string): void {
+    this.options.trace?.(pod, stage);
+  }
+
   private waitingFor(uid: string): Map<string, WaitingReason> {
     let m = this.waiting.get(uid);
     if (!m) this.waiting.set(uid, (m = new Map()));
@@ -191,6 +219,7 @@ export class PodSyncer {
     const uid = pod.metadata.uid ?? '';
     if (pod.metadata.deletionTimestamp) return this.terminatePod(pod);
 
+    if (!this.lastStatus.has(uid)) this.trace(pod, 'sync');
     let containers = await this.runtime.listContainers({ podUid: uid });
     let volumePaths: Map<string, VolumePath> | undefined;
     try {
@@ -245,16 +274,34 @@ export class PodSyncer {
     }
 
     let sandbox = sandboxes.sort((a, b) => b.ref.attempt - a.ref.attempt)[0];
+    // Containers created while their new sandbox started: start action → its container (or false
+    // when its creation failed), for the sandbox it was made in.
+    const early = new Map<StartAction, { sandboxId: string; id: string | false }>();
     if (actions.createSandbox) {
       changed = true;
       this.probes.forgetPod(uid);
+      // App containers (not init ones, which run one after another) only need the sandbox's id.
+      const overlap = actions.start.every((s) => s.kind === 'app') ? actions.start : [];
       try {
-        sandbox = await this.runtime.runSandbox(sandboxConfig(pod, actions.createSandbox.attempt));
+        sandbox = await this.runtime.runSandbox(sandboxConfig(pod, actions.createSandbox.attempt), {
+          onCreated: async (created) => {
+            this.trace(pod, 'sandbox-created');
+            await Promise.all(
+              overlap.map(async (start) => {
+                const id = await this.createFor(pod, start, created.ip, created.id, volumes);
+                early.set(start, { sandboxId: created.id, id });
+              }),
+            );
+          },
+        });
+        this.trace(pod, 'sandbox-started');
         if (actions.createSandbox.attempt > 0)
           this.event(pod, 'Normal', 'SandboxChanged', actions.createSandbox.reason);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         this.event(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${message}`);
+        // What was made for the sandbox that did not start cannot run.
+        for (const made of early.values()) if (made.id) await this.runtime.removeContainer(made.id);
         this.scheduleSync(uid, this.clock.now() + 5_000);
         return changed;
       }
@@ -263,7 +310,16 @@ export class PodSyncer {
 
     for (const start of actions.start) {
       changed = true;
-      const ok = await this.startContainer(pod, start, sandbox, volumes);
+      const made = early.get(start);
+      let id: string | false;
+      if (made && made.sandboxId === sandbox.id) {
+        id = made.id;
+      } else {
+        // Made for a sandbox the runtime replaced (an address clash), or never made: (re)create.
+        if (made?.id) await this.runtime.removeContainer(made.id);
+        id = await this.createFor(pod, start, sandbox.ip, sandbox.id, volumes);
+      }
+      const ok = id !== false && (await this.launch(pod, start, id));
       // Init containers run one at a time: a failed start stops the sequence.
       if (!ok && start.kind === 'init') break;
     }
@@ -276,63 +332,83 @@ export class PodSyncer {
     await this.runtime.stopContainer(k.container.id, k.gracePeriodSeconds);
   }
 
-  private async startContainer(
+  /** Makes the image present and creates the container; its id, or false (the failure is recorded). */
+  private async createFor(
     pod: Pod,
     start: StartAction,
-    sandbox: RuntimeContainer,
+    podIP: string,
+    sandboxId: string,
     volumes: Map<string, VolumePath>,
-  ): Promise<boolean> {
-    const uid = pod.metadata.uid ?? '';
-    const waiting = this.waitingFor(uid);
+  ): Promise<string | false> {
     const name = start.container.name;
     try {
       await this.ensureImage(pod, start.container);
       const config = containerConfig(pod, start.container, start.kind, start.attempt, {
         nodeName: this.options.nodeName,
         hostIP: this.options.hostIP,
-        podIP: sandbox.ip ?? '',
+        podIP,
         lookup: this.options.lookup ?? emptyLookup,
         volumePaths: volumes,
       });
       let id: string;
       try {
-        id = await this.runtime.createContainer(sandbox.id, config);
+        id = await this.runtime.createContainer(sandboxId, config);
       } catch (err) {
         throw new ContainerStartError(
           'CreateContainerError',
           err instanceof Error ? err.message : String(err),
         );
       }
+      this.trace(pod, `created ${name}`);
       this.event(pod, 'Normal', 'Created', `Created container ${name}`);
       if (start.restartKey) this.backoff.next(start.restartKey, start.restartOf ?? this.clock.now());
+      return id;
+    } catch (err) {
+      this.startFailed(pod, start, err);
+      return false;
+    }
+  }
+
+  /** Starts a created container; whether it started (the failure is recorded). */
+  private async launch(pod: Pod, start: StartAction, id: string): Promise<boolean> {
+    const name = start.container.name;
+    try {
       try {
         await this.runtime.startContainer(id);
       } catch (err) {
         throw new ContainerStartError('RunContainerError', err instanceof Error ? err.message : String(err));
       }
+      this.trace(pod, `started ${name}`);
       this.event(pod, 'Normal', 'Started', `Started container ${name}`);
-      waiting.delete(name);
+      this.waitingFor(pod.metadata.uid ?? '').delete(name);
       return true;
     } catch (err) {
-      if (!(err instanceof ContainerStartError)) throw err;
-      waiting.set(name, { reason: err.reason, message: err.message });
-      if (err.reason !== 'ImagePullBackOff')
-        this.event(pod, 'Warning', 'Failed', `Error: ${err.reason}: ${err.message}`);
-      const retryKey = `${uid}/${name}/start`;
-      // Errors other than the pull's own backoff retry on the restart backoff, so a broken spec does not spin.
-      if (err.reason === 'ErrImagePull') {
-        // Look again soon, so the status shows ImagePullBackOff while the backoff runs.
-        this.scheduleSync(uid, this.clock.now() + 1_000);
-      } else if (err.reason === 'ImagePullBackOff') {
-        this.scheduleSync(
-          uid,
-          this.clock.now() + Math.max(100, this.imageBackoff.remainingSinceUpdate(imageKey(start.container))),
-        );
-      } else {
-        this.backoff.next(retryKey, this.clock.now());
-        this.scheduleSync(uid, this.clock.now() + this.backoff.delayMs(retryKey));
-      }
+      this.startFailed(pod, start, err);
       return false;
+    }
+  }
+
+  /** Records why a container could not be created or started, and when to try again. */
+  private startFailed(pod: Pod, start: StartAction, err: unknown): void {
+    if (!(err instanceof ContainerStartError)) throw err;
+    const uid = pod.metadata.uid ?? '';
+    const name = start.container.name;
+    this.waitingFor(uid).set(name, { reason: err.reason, message: err.message });
+    if (err.reason !== 'ImagePullBackOff')
+      this.event(pod, 'Warning', 'Failed', `Error: ${err.reason}: ${err.message}`);
+    const retryKey = `${uid}/${name}/start`;
+    // Errors other than the pull's own backoff retry on the restart backoff, so a broken spec does not spin.
+    if (err.reason === 'ErrImagePull') {
+      // Look again soon, so the status shows ImagePullBackOff while the backoff runs.
+      this.scheduleSync(uid, this.clock.now() + 1_000);
+    } else if (err.reason === 'ImagePullBackOff') {
+      this.scheduleSync(
+        uid,
+        this.clock.now() + Math.max(100, this.imageBackoff.remainingSinceUpdate(imageKey(start.container))),
+      );
+    } else {
+      this.backoff.next(retryKey, this.clock.now());
+      this.scheduleSync(uid, this.clock.now() + this.backoff.delayMs(retryKey));
     }
   }
 
@@ -476,6 +552,7 @@ export class PodSyncer {
     }
     if (sameStatus(previous, status)) return;
     this.lastStatus.set(uid, status);
+    if (status.phase !== previous?.phase) this.trace(pod, `status ${status.phase ?? ''}`);
     this.options.onStatus?.(pod, status);
   }
 

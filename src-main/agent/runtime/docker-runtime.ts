@@ -1,11 +1,15 @@
 // The ContainerRuntime over the Docker Engine API (dockerode): the pod network is a user-defined
 // bridge whose subnet is the node's pod CIDR; a sandbox holds each pod's network namespace with an IP
 // the agent picks; the pod's containers join it with `NetworkMode: container:<sandbox>`.
+// Every call that changes the engine goes through one EngineLimiter (engine-limiter.ts): bounded and
+// fair per pod, so churn cannot pile up enough concurrent network work to deadlock older engines.
 import { Readable, PassThrough } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type Docker from 'dockerode';
 import { containerCreateOptions, sandboxCreateOptions } from './docker-options';
 import { demuxBuffer, DockerDemuxer, limitBytes, mergeMultiplexed } from './docker-streams';
+import { EngineLimiter } from './engine-limiter';
+import type { EngineLane } from './engine-limiter';
 import { cidrContains, gatewayOf, IpAllocator, parseCidr } from './ipam';
 import type { Ipv4Cidr } from './ipam';
 import { LABEL, refFromLabels } from './labels';
@@ -25,6 +29,7 @@ import type {
   ExecResult,
   ExecSession,
   ImageInfo,
+  SandboxHooks,
   LogOptions,
   PodNetworkInfo,
   PullProgress,
@@ -45,7 +50,13 @@ export interface DockerRuntimeOptions {
   bridgeName?: string;
   /** A pull that reports no progress for this long is abandoned (default 120 s). */
   pullStallTimeoutMs?: number;
+  /** At most this many changing engine calls at once (default 8), or a limiter shared with others. */
+  engineConcurrency?: number | EngineLimiter;
 }
+
+export const DEFAULT_ENGINE_CONCURRENCY = 8;
+/** The limiter key for calls that belong to no pod (the pod network). */
+const NODE_KEY = '';
 
 /** Docker's "zero time": the container never started / never finished. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -108,6 +119,11 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly inspectCache = new Map<string, { state: string; info: RuntimeContainer }>();
   /** Serializes "read the addresses in use, pick one" so concurrent sandboxes never pick the same. */
   private ipLock: Promise<unknown> = Promise.resolve();
+  readonly limiter: EngineLimiter;
+  /** Container id → its pod's UID, so calls by id queue with the rest of their pod's work. */
+  private readonly podOf = new Map<string, string>();
+  /** The image's STOPSIGNAL where it is not SIGTERM (from inspect). */
+  private readonly stopSignals = new Map<string, string>();
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = options.docker;
@@ -124,6 +140,13 @@ export class DockerRuntime implements ContainerRuntime {
       );
     }
     this.pullStallTimeoutMs = options.pullStallTimeoutMs ?? 120_000;
+    const limit = options.engineConcurrency ?? DEFAULT_ENGINE_CONCURRENCY;
+    this.limiter = limit instanceof EngineLimiter ? limit : new EngineLimiter(limit);
+  }
+
+  /** Runs an engine call that changes something, in its pod's turn (see engine-limiter.ts). */
+  private gated<T>(idOrKey: string, lane: EngineLane, call: () => Promise<T>): Promise<T> {
+    return this.limiter.run(this.podOf.get(idOrKey) ?? idOrKey, lane, call);
   }
 
   // ------------------------------------------------------------------------------------ network
@@ -153,17 +176,19 @@ export class DockerRuntime implements ContainerRuntime {
           `network ${this.networkName} has subnet ${subnet ?? 'none'}, not the node's pod CIDR ${this.podCidr}, and containers are attached`,
         );
       }
-      await this.docker.getNetwork(this.networkName).remove();
+      await this.gated(NODE_KEY, 'teardown', () => this.docker.getNetwork(this.networkName).remove());
     }
     try {
-      await this.docker.createNetwork({
-        Name: this.networkName,
-        Driver: 'bridge',
-        CheckDuplicate: true,
-        IPAM: { Driver: 'default', Config: [{ Subnet: this.podCidr, Gateway: info.gateway }] },
-        Options: { 'com.docker.network.bridge.name': this.bridgeName },
-        Labels: { [LABEL.node]: this.nodeName },
-      });
+      await this.gated(NODE_KEY, 'setup', () =>
+        this.docker.createNetwork({
+          Name: this.networkName,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          IPAM: { Driver: 'default', Config: [{ Subnet: this.podCidr, Gateway: info.gateway }] },
+          Options: { 'com.docker.network.bridge.name': this.bridgeName },
+          Labels: { [LABEL.node]: this.nodeName },
+        }),
+      );
     } catch (err) {
       // Another agent process (or a concurrent call) won the race: fine if it is the same network.
       const again = await this.inspectNetwork();
@@ -189,7 +214,7 @@ export class DockerRuntime implements ContainerRuntime {
   async removePodNetwork(): Promise<void> {
     this.networkReady = undefined;
     try {
-      await this.docker.getNetwork(this.networkName).remove();
+      await this.gated(NODE_KEY, 'teardown', () => this.docker.getNetwork(this.networkName).remove());
     } catch (err) {
       if (statusOf(err) === 404) return;
       if (statusOf(err) === 403 || statusOf(err) === 409) {
@@ -219,6 +244,8 @@ export class DockerRuntime implements ContainerRuntime {
       summaries.map(async (s) => {
         if (!refFromLabels(s.Labels)) return undefined;
         seen.add(s.Id);
+        const uid = s.Labels?.[LABEL.podUid];
+        if (uid) this.podOf.set(s.Id, uid);
         const cached = this.inspectCache.get(s.Id);
         if (cached && cached.state === s.State) return cached.info;
         const info = await this.inspectContainer(s.Id);
@@ -226,8 +253,10 @@ export class DockerRuntime implements ContainerRuntime {
         return info;
       }),
     );
-    if (!filter.podUid)
+    if (!filter.podUid) {
       for (const id of this.inspectCache.keys()) if (!seen.has(id)) this.inspectCache.delete(id);
+      for (const id of this.podOf.keys()) if (!seen.has(id)) this.podOf.delete(id);
+    }
     return result.filter((c): c is RuntimeContainer => c !== undefined);
   }
 
@@ -242,6 +271,10 @@ export class DockerRuntime implements ContainerRuntime {
     const labels = info.Config.Labels ?? {};
     const ref = refFromLabels(labels);
     if (!ref) return undefined;
+    this.podOf.set(info.Id, ref.podUid);
+    // The image's STOPSIGNAL (the engine reports it; dockerode's types leave it out).
+    const stopSignal = (info.Config as { StopSignal?: string }).StopSignal;
+    if (stopSignal) this.stopSignals.set(info.Id, stopSignal);
     const state = info.State;
     const exited = runState(state.Status) === 'exited';
     const container: RuntimeContainer = {
@@ -268,7 +301,7 @@ export class DockerRuntime implements ContainerRuntime {
     return container;
   }
 
-  async runSandbox(config: SandboxConfig): Promise<RuntimeContainer> {
+  async runSandbox(config: SandboxConfig, hooks: SandboxHooks = {}): Promise<RuntimeContainer> {
     const [, image] = await Promise.all([this.ensurePodNetwork(), this.ensureSandboxImage()]);
     let lastError: unknown;
     // Docker rejects an address in use; another engine user may have taken one since we looked.
@@ -282,15 +315,35 @@ export class DockerRuntime implements ContainerRuntime {
           ip,
         });
         const id = await this.create(options);
+        const createdAt = new Date().toISOString();
+        // The pod's containers need only the sandbox's id to be created: that overlaps the start,
+        // the slowest step of a pod (network endpoint, DNS resolver, runc).
+        const alongside = Promise.resolve()
+          .then(() => hooks.onCreated?.({ id, ip }))
+          .catch(() => undefined);
         try {
           await this.startContainer(id);
         } catch (err) {
+          await alongside;
           await this.removeContainer(id).catch(() => undefined);
           throw err;
         }
-        const info = await this.inspectContainer(id);
-        if (!info) throw new RuntimeError('StartFailed', `sandbox ${options.name} vanished after start`);
-        return info;
+        await alongside;
+        // What the start just established; the next listing inspects it for the full picture, so
+        // no inspect here (one engine round trip less on every pod's start).
+        return {
+          id,
+          ref: config.ref,
+          specHash: '',
+          image,
+          imageId: '',
+          state: 'running',
+          createdAt,
+          startedAt: new Date().toISOString(),
+          oomKilled: false,
+          gracePeriodSeconds: config.gracePeriodSeconds,
+          ip,
+        };
       } catch (err) {
         lastError = err;
         if (!/address already in use/i.test(engineMessage(err))) throw err;
@@ -319,9 +372,11 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** Creates a container; a leftover with the same name (same pod, container and attempt) is replaced. */
   private async create(options: Docker.ContainerCreateOptions): Promise<string> {
+    const podUid = options.Labels?.[LABEL.podUid] ?? options.name ?? '';
     for (let tries = 0; ; tries++) {
       try {
-        const container = await this.docker.createContainer(options);
+        const container = await this.gated(podUid, 'setup', () => this.docker.createContainer(options));
+        this.podOf.set(container.id, podUid);
         return container.id;
       } catch (err) {
         const status = statusOf(err);
@@ -339,34 +394,73 @@ export class DockerRuntime implements ContainerRuntime {
 
   async startContainer(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).start();
+      await this.gated(id, 'setup', () => this.docker.getContainer(id).start());
     } catch (err) {
       if (statusOf(err) === 304) return; // already running
       throw new RuntimeError('StartFailed', engineMessage(err), err);
     }
   }
 
+  /**
+   * What `docker stop` does, in parts: the stop signal, a wait of up to the grace period, then
+   * SIGKILL. Only the signals take a turn at the engine limiter: a long grace period must not hold
+   * a slot that other pods' starts and removals need.
+   */
   async stopContainer(id: string, gracePeriodSeconds: number): Promise<void> {
+    const grace = Math.max(0, Math.floor(gracePeriodSeconds));
+    if (grace > 0) {
+      if (!(await this.signal(id, this.stopSignals.get(id) ?? 'SIGTERM'))) return;
+      if (await this.waitForExit(id, grace * 1000)) return;
+    }
+    if (!(await this.signal(id, 'SIGKILL'))) return;
+    // SIGKILL cannot be ignored; the wait only bounds an engine that lost track of the process.
+    await this.waitForExit(id, 30_000);
+  }
+
+  /** Sends a signal; false when the container is not running (or gone). */
+  private async signal(id: string, signal: string): Promise<boolean> {
     try {
-      // The engine sends the image's stop signal (SIGTERM), waits `t` seconds, then SIGKILL.
-      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.floor(gracePeriodSeconds)) });
+      await this.gated(id, 'teardown', () => this.docker.getContainer(id).kill({ signal }));
+      return true;
     } catch (err) {
       const status = statusOf(err);
-      if (status === 304 || status === 404) return;
+      if (status === 304 || status === 404 || status === 409) return false;
       throw this.engineError(err);
+    }
+  }
+
+  /** Whether the container stopped running within `ms`. */
+  private async waitForExit(id: string, ms: number): Promise<boolean> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ms);
+    try {
+      await this.docker.getContainer(id).wait({ condition: 'not-running', abortSignal: abort.signal });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 404) return true;
+      if (abort.signal.aborted) return false;
+      throw this.engineError(err);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   async removeContainer(id: string): Promise<void> {
     try {
-      await this.docker.getContainer(id).remove({ force: true, v: true });
+      await this.gated(id, 'teardown', () => this.docker.getContainer(id).remove({ force: true, v: true }));
     } catch (err) {
       const status = statusOf(err);
-      if (status === 404) return;
+      if (status === 404) return this.forget(id);
       if (status === 409 && /already in progress/i.test(engineMessage(err))) return;
       throw this.engineError(err);
     }
+    this.forget(id);
+  }
+
+  private forget(id: string): void {
     this.inspectCache.delete(id);
+    this.podOf.delete(id);
+    this.stopSignals.delete(id);
   }
 
   // ------------------------------------------------------------------------------------- images

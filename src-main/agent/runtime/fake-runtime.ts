@@ -18,6 +18,7 @@ import type {
   RuntimeContainer,
   RuntimeEvent,
   SandboxConfig,
+  SandboxHooks,
   Stoppable,
 } from './types';
 
@@ -33,6 +34,8 @@ export class FakeRuntime implements ContainerRuntime {
   readonly pullFailures = new Map<string, string>();
   /** Container name → the error its start fails with. */
   readonly startFailures = new Map<string, string>();
+  /** When set, sandbox starts fail with this message (the sandbox is removed, as the real runtime does). */
+  sandboxStartFailure?: string;
   readonly calls: string[] = [];
   /** Exec results by command (joined with spaces); default exit 0. */
   readonly execResults = new Map<string, ExecResult>();
@@ -77,7 +80,7 @@ export class FakeRuntime implements ContainerRuntime {
     return c ? { ...c } : undefined;
   }
 
-  async runSandbox(config: SandboxConfig): Promise<RuntimeContainer> {
+  async runSandbox(config: SandboxConfig, hooks: SandboxHooks = {}): Promise<RuntimeContainer> {
     this.calls.push(`runSandbox ${config.ref.podName} ${config.ref.attempt}`);
     const used = [...this.containers.values()]
       .filter((c) => c.state === 'running' && c.ip)
@@ -92,15 +95,21 @@ export class FakeRuntime implements ContainerRuntime {
       specHash: '',
       image: 'flotilla.local/pause:fake',
       imageId: 'sha256:pause',
-      state: 'running',
+      state: 'created',
       createdAt: this.iso(),
-      startedAt: this.iso(),
       oomKilled: false,
       gracePeriodSeconds: config.gracePeriodSeconds,
       ip,
       sandboxConfig: config,
     };
     this.containers.set(id, c);
+    await hooks.onCreated?.({ id, ip }).catch(() => undefined);
+    if (this.sandboxStartFailure) {
+      this.containers.delete(id);
+      throw new RuntimeError('StartFailed', this.sandboxStartFailure);
+    }
+    c.state = 'running';
+    c.startedAt = this.iso();
     this.emit(id, 'start');
     return { ...c };
   }

@@ -63,6 +63,15 @@ export interface SandboxConfig {
   gracePeriodSeconds: number;
 }
 
+export interface SandboxHooks {
+  /**
+   * The sandbox exists (not yet started): the pod's containers can be created now, overlapping the
+   * sandbox's start. Called again if the runtime retries with a new sandbox; rejections are ignored
+   * (the caller records its own failures).
+   */
+  onCreated?: (sandbox: { id: string; ip: string }) => Promise<void>;
+}
+
 export interface Mount {
   hostPath: string;
   containerPath: string;
@@ -181,8 +190,11 @@ export interface ContainerRuntime {
   listContainers(filter?: { podUid?: string }): Promise<RuntimeContainer[]>;
   inspectContainer(id: string): Promise<RuntimeContainer | undefined>;
 
-  /** Creates and starts a sandbox with a free IP from the pod CIDR (making the sandbox image if needed). */
-  runSandbox(config: SandboxConfig): Promise<RuntimeContainer>;
+  /**
+   * Creates and starts a sandbox with a free IP from the pod CIDR (making the sandbox image if
+   * needed). `hooks.onCreated` runs while the sandbox starts (once per attempt) and is awaited.
+   */
+  runSandbox(config: SandboxConfig, hooks?: SandboxHooks): Promise<RuntimeContainer>;
   /** Creates a container that joins the sandbox's network (and IPC) namespace. Returns its id. */
   createContainer(sandboxId: string, config: ContainerConfig): Promise<string>;
   startContainer(id: string): Promise<void>;
