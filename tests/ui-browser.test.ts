@@ -251,7 +251,7 @@ describe.skipIf(!chromiumPath.path)(
       await page.getByLabel('Type').selectOption('');
       await shoot('07-activity');
       await nav('Machines');
-      await page.locator('[data-test="machines-table"]').waitFor();
+      await page.locator('[data-test="machines-empty"]').waitFor();
       await shoot('08-machines');
       await nav('Settings');
       await page.getByRole('heading', { name: 'Appearance' }).waitFor();

@@ -1,11 +1,14 @@
 // The fields of each kind that the UI reads. Objects come from the API as they are; these types
 // only name what the views touch (everything else passes through untouched).
 import type { KubeObjectLike, ObjectMetaLike } from '../../../src-main/shared/kube/types';
+import type { MachineSpec, MachineStatus } from '../../../src-main/shared/machine';
 
 export interface Meta extends ObjectMetaLike {
   name: string;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  generation?: number;
+  finalizers?: string[];
   ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
 }
 
@@ -169,3 +172,11 @@ export type Deployment = Workload;
 export type ReplicaSet = Workload;
 export type DaemonSet = Workload;
 export type Namespace = Obj;
+
+/** A Machine (flotilla.dev/v1, cluster-scoped; the shape is shared/machine.ts). */
+export interface MachineObject extends Obj {
+  apiVersion?: string;
+  kind?: string;
+  spec: MachineSpec;
+  status?: MachineStatus;
+}

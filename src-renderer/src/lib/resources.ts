@@ -19,4 +19,6 @@ export const R = {
   deployments: byPlural('apps', 'deployments'),
   replicasets: byPlural('apps', 'replicasets'),
   daemonsets: byPlural('apps', 'daemonsets'),
+  secrets: byPlural('', 'secrets'),
+  machines: byPlural('flotilla.dev', 'machines'),
 } as const;

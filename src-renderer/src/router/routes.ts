@@ -73,6 +73,17 @@ export const routes: RouteRecordRaw[] = [
   { path: '/activity', name: 'Activity', component: () => import('../features/activity/ActivityView.vue') },
   { path: '/apply', name: 'Apply', component: () => import('../features/apply/ApplyView.vue') },
   { path: '/machines', name: 'Machines', component: () => import('../features/machines/MachinesView.vue') },
+  {
+    path: '/machines/add',
+    name: 'AddMachine',
+    component: () => import('../features/machines/AddMachineView.vue'),
+  },
+  {
+    path: '/machines/:name',
+    name: 'Machine',
+    component: () => import('../features/machines/MachineDetailView.vue'),
+    props: true,
+  },
   { path: '/settings', name: 'Settings', component: () => import('../features/settings/SettingsView.vue') },
   { path: '/:rest(.*)*', redirect: '/overview' },
 ];
