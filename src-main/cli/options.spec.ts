@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { parseHost, parseLogLevel, parsePort, parseStoreUrl } from './options';
+import { parseHost, parseLogLevel, parsePort, parseSeconds, parseStoreUrl } from './options';
 
 describe('option parsers', () => {
   it('accepts ports 0–65535 only', () => {
@@ -29,5 +29,11 @@ describe('option parsers', () => {
   it('accepts the four log levels', () => {
     expect(parseLogLevel('debug')).toBe('debug');
     expect(() => parseLogLevel('loud')).toThrow(/debug, info, warn, error/);
+  });
+
+  it('takes whole seconds from 1 to a day', () => {
+    expect(parseSeconds('30')).toBe(30);
+    for (const bad of ['0', '-1', '1.5', 'abc', '', '86401'])
+      expect(() => parseSeconds(bad), bad).toThrow(InvalidArgumentError);
   });
 });

@@ -43,3 +43,12 @@ export function parseLogLevel(value: string): LogLevel {
   if (!isLogLevel(value)) throw new InvalidArgumentError(`Expected one of ${LOG_LEVELS.join(', ')}.`);
   return value;
 }
+
+/** A whole number of seconds from 1 to a day (node timings). */
+export function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1 || n > 86_400) {
+    throw new InvalidArgumentError('Expected a whole number of seconds from 1 to 86400.');
+  }
+  return n;
+}

@@ -9,7 +9,7 @@ import type { ControlPlane, ControlPlaneOptions } from '../../control-plane/inde
 import { createLogger } from '../../platform/logger';
 import { CliError } from '../errors';
 import type { ServerCommandOptions, ServerDeps } from './server';
-import { describeStartError, runServer } from './server';
+import { describeStartError, nodeLifecycleSettings, runServer } from './server';
 
 let dir: string;
 beforeEach(async () => {
@@ -78,6 +78,7 @@ const options = (extra: Partial<ServerCommandOptions> = {}): ServerCommandOption
   ui: false,
   disable: [],
   logLevel: 'info',
+  nodeTimings: 'desktop',
   ...extra,
 });
 
@@ -114,6 +115,22 @@ describe('runServer', () => {
     expect(h.started[0]?.uiDistDir).toBe(path.join(dir, 'ui'));
     h.signals.emit('SIGINT', 'SIGINT');
     expect(await running).toBe(0);
+  });
+
+  it('passes the node failure timings: a preset, with single timings overridden', async () => {
+    const h = harness();
+    const running = runServer(options({ nodeTimings: 'kubernetes', nodeMonitorGracePeriod: 8 }), h.deps);
+    await until(() => h.out.length > 0, 'the ready message');
+    expect(h.started[0]?.controllers?.nodeLifecycle).toMatchObject({
+      nodeMonitorGracePeriodSeconds: 8,
+      defaultTolerationSeconds: 300,
+    });
+    h.signals.emit('SIGTERM', 'SIGTERM');
+    expect(await running).toBe(0);
+    expect(nodeLifecycleSettings({ nodeTimings: 'desktop', defaultTolerationSeconds: 5 })).toMatchObject({
+      nodeMonitorGracePeriodSeconds: 20,
+      defaultTolerationSeconds: 5,
+    });
   });
 
   it('refuses --ui when the UI is not built, saying how to build it', async () => {

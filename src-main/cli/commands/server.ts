@@ -7,11 +7,17 @@ import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ControlPlane, ControlPlaneOptions } from '../../control-plane/index';
+// The settings module alone (plain data): `flotilla --help` must not load the control plane.
+import {
+  NODE_LIFECYCLE_PRESETS,
+  type NodeLifecyclePreset,
+  type NodeLifecycleSettings,
+} from '../../control-plane/controllers/nodelifecycle/settings';
 import type { Logger, LogLevel } from '../../platform/logger';
 import { createLogger, isLogLevel } from '../../platform/logger';
 import { defaultDataDir, expandHome } from '../../platform/paths';
 import { CliError } from '../errors';
-import { parseHost, parseLogLevel, parsePort, parseStoreUrl } from '../options';
+import { parseHost, parseLogLevel, parsePort, parseSeconds, parseStoreUrl } from '../options';
 
 export interface ServerCommandOptions {
   dataDir: string;
@@ -21,6 +27,9 @@ export interface ServerCommandOptions {
   ui: boolean;
   disable: Component[];
   logLevel: LogLevel;
+  nodeTimings: NodeLifecyclePreset;
+  nodeMonitorGracePeriod?: number;
+  defaultTolerationSeconds?: number;
 }
 
 const COMPONENTS = ['scheduler', 'controllers'] as const;
@@ -37,6 +46,21 @@ function parseComponents(value: string): Component[] {
     }
   }
   return names as Component[];
+}
+
+/** The node lifecycle settings the options ask for: a preset, with single timings overridden. */
+export function nodeLifecycleSettings(
+  options: Pick<ServerCommandOptions, 'nodeTimings' | 'nodeMonitorGracePeriod' | 'defaultTolerationSeconds'>,
+): NodeLifecycleSettings {
+  return {
+    ...NODE_LIFECYCLE_PRESETS[options.nodeTimings],
+    ...(options.nodeMonitorGracePeriod !== undefined
+      ? { nodeMonitorGracePeriodSeconds: options.nodeMonitorGracePeriod }
+      : {}),
+    ...(options.defaultTolerationSeconds !== undefined
+      ? { defaultTolerationSeconds: options.defaultTolerationSeconds }
+      : {}),
+  };
 }
 
 type Signal = 'SIGTERM' | 'SIGINT';
@@ -116,6 +140,24 @@ export function registerServerCommand(program: Command, overrides: Partial<Serve
       [],
     )
     .addOption(
+      new Option(
+        '--node-timings <preset>',
+        'node failure timings: desktop (NotReady after 20 s, pods moved 30 s later) or kubernetes (40 s, 300 s)',
+      )
+        .choices(Object.keys(NODE_LIFECYCLE_PRESETS))
+        .default('desktop'),
+    )
+    .option(
+      '--node-monitor-grace-period <seconds>',
+      'seconds without a heartbeat before a node is NotReady (overrides the preset)',
+      parseSeconds,
+    )
+    .option(
+      '--default-toleration-seconds <seconds>',
+      'seconds pods stay on a NotReady or unreachable node before they are moved (overrides the preset)',
+      parseSeconds,
+    )
+    .addOption(
       new Option('--log-level <level>', 'debug, info, warn or error (env FLOTILLA_LOG_LEVEL)')
         .argParser(parseLogLevel)
         .default(envLevel && isLogLevel(envLevel) ? envLevel : 'info'),
@@ -173,6 +215,7 @@ export async function runServer(options: ServerCommandOptions, deps: ServerDeps)
       log,
       ...(uiDistDir ? { uiDistDir } : {}),
       ...(options.disable.length > 0 ? { disable: options.disable } : {}),
+      controllers: { nodeLifecycle: nodeLifecycleSettings(options) },
     });
     const first = await Promise.race([
       starting.then(
