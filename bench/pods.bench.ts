@@ -41,7 +41,8 @@
 // `npm run bench -- pods --quick` (or BENCH_QUICK=1) for a small run: 10 pods, a churn of 60, 10 s.
 // FLOTILLA_AGENT_ENGINE_CONCURRENCY is passed on to the agent (its engine call limit, default 8);
 // BENCH_AGENT_BUNDLE=PATH runs that agent.mjs instead of one built fresh from the sources;
-// BENCH_AGENT_NODE_FLAGS="--max-old-space-size=128 …" starts it with those node options.
+// BENCH_AGENT_NODE_FLAGS="--max-old-space-size=128 …" starts it with those node options instead of the
+// ones every launcher uses (AGENT_NODE_OPTIONS).
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
@@ -52,6 +53,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import Docker from 'dockerode';
+import { AGENT_NODE_OPTIONS } from '../src-main/shared/agent-api';
 import { parseAgentConfig } from '../src-main/agent/config';
 import type { AgentConfig } from '../src-main/agent/config';
 import { systemIptables } from '../src-main/agent/network/iptables';
@@ -360,8 +362,11 @@ async function startAgentProcess(cp: ServerProcess, api: KubeApi, dir: string): 
   });
 
   const log = createWriteStream(join(dir, 'agent.log'));
-  // BENCH_AGENT_NODE_FLAGS: node options for the agent process (e.g. heap limits), to measure them.
-  const nodeFlags = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  // The node options the launchers use, unless BENCH_AGENT_NODE_FLAGS gives others to measure.
+  const nodeFlags =
+    process.env.BENCH_AGENT_NODE_FLAGS !== undefined
+      ? process.env.BENCH_AGENT_NODE_FLAGS.split(/\s+/).filter(Boolean)
+      : [...AGENT_NODE_OPTIONS];
   const child = spawn(
     process.execPath,
     [...nodeFlags, join(dir, 'agent.mjs'), '--config', join(dir, 'config.json')],

@@ -7,14 +7,11 @@
 // behind and can simply be run again. (`node add ssh` keeps a failed Machine for inspection.)
 // `remove` deletes the node's Machine and waits until the controller has drained and removed it;
 // Docker nodes added before Machines existed (a node record and no Machine) are removed directly.
-import path from 'node:path';
-import { kubeApiFromKubeconfig } from '../../control-plane/client/kubeconfig';
 import { isKubeApiError } from '../../shared/kube/types';
 import type { KubeApi, KubeObjectLike } from '../../shared/kube/types';
 import { MACHINE_API_VERSION, MACHINE_KIND, type Machine, type MachineStep } from '../../shared/machine';
-import { defaultNodeName, NODES, type DockerNodeOptions } from '../docker/add-node';
+import { connectCluster, defaultNodeName, type DockerNodeOptions } from '../docker/add-node';
 import { agentContainerName } from '../docker/agent-container';
-import { EnrollmentError } from '../docker/errors';
 import { removeDockerNode as removeNodeWithoutMachine } from '../docker/remove-node';
 import type { RemoveDockerNodeOptions } from '../docker/remove-node';
 import { AGENT_PORT_ANNOTATION } from './docker-enroll';
@@ -32,31 +29,6 @@ export class DockerNodeError extends Error {
   ) {
     super(message);
   }
-}
-
-async function cluster(dataDir: string, kubeconfig: string | undefined) {
-  const file = kubeconfig ?? path.join(dataDir, 'kubeconfig');
-  let client: Awaited<ReturnType<typeof kubeApiFromKubeconfig>>;
-  try {
-    client = await kubeApiFromKubeconfig(file, { userAgent: 'flotilla-node' });
-  } catch (err) {
-    throw new EnrollmentError(
-      'ControlPlaneUnavailable',
-      `cannot use the kubeconfig ${file}: ${(err as Error).message} (is \`flotilla server --data-dir ${dataDir}\` running?)`,
-      { cause: err },
-    );
-  }
-  try {
-    await client.api.list(NODES, { limit: 1 });
-  } catch (err) {
-    client.transport.close();
-    throw new EnrollmentError(
-      'ControlPlaneUnavailable',
-      `the API server does not answer: ${(err as Error).message} (is \`flotilla server\` running?)`,
-      { cause: err },
-    );
-  }
-  return client;
 }
 
 /** The engine to put in spec.docker.host: --docker-host, else DOCKER_HOST, else absent (the local default). */
@@ -94,7 +66,7 @@ export async function addDockerNode(
   const progress = options.progress ?? (() => {});
   const name = options.name ?? defaultNodeName();
   const host = dockerHostForSpec(options.dockerHost);
-  const client = await cluster(options.dataDir, options.kubeconfig);
+  const client = await connectCluster(options.dataDir, options.kubeconfig);
   const api = client.api;
   try {
     const machine: MachineObject = {
@@ -133,7 +105,7 @@ export async function addDockerNode(
     await waitGone(api, name, 120_000);
     throw new DockerNodeError(outcome.code, outcome.message);
   } finally {
-    client.transport.close();
+    client.close();
   }
 }
 
@@ -232,7 +204,7 @@ export async function removeDockerNode(
   options: RemoveDockerNodeOptions & { timeoutMs?: number },
 ): Promise<void> {
   const progress = options.progress ?? (() => {});
-  const client = await cluster(options.dataDir, options.kubeconfig);
+  const client = await connectCluster(options.dataDir, options.kubeconfig);
   const api = client.api;
   try {
     const machines = (await api.list<MachineObject>(MACHINES)).items.filter(
@@ -251,6 +223,6 @@ export async function removeDockerNode(
     await waitGone(api, name, options.timeoutMs ?? 180_000, progress);
     progress(`Node ${options.name} removed.`);
   } finally {
-    client.transport.close();
+    client.close();
   }
 }
