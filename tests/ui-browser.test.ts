@@ -255,6 +255,13 @@ describe.skipIf(!chromiumPath.path)(
       await shoot('08-machines');
       await nav('Settings');
       await page.getByRole('heading', { name: 'Appearance' }).waitFor();
+      // The Cluster card is live from the published ConfigMap: wait for its values, not just the frame.
+      await page.locator('[data-test="cluster-cidr"]', { hasText: '10.244.0.0/16' }).waitFor();
+      expect(await page.locator('[data-test="node-timings"]').innerText()).toMatch(
+        /NotReady after 20 s.*30 s/s,
+      );
+      expect(await page.locator('[data-test="data-dir"]').innerText()).toBe(cp.dataDir);
+      await page.locator('[data-test="kubectl-command"]', { hasText: `${cp.dataDir}/kubeconfig` }).waitFor();
       await shoot('09-settings');
 
       // Dark theme (following the OS) on the busiest view.

@@ -5,7 +5,8 @@
 // - an SSH test host (testbed INSTANCE 7) stops at Pending with its host key fingerprint, is accepted,
 //   fails with a wrong key, is fixed and retried with the right key, goes Ready, and is removed;
 // - this computer's Docker engine is added and goes Ready;
-// - the desktop menu's commands (window.flotilla.onCommand) open a manifest in the Apply view.
+// - the desktop menu's commands (window.flotilla.onCommand) open a manifest in the Apply view;
+// - in the desktop (window.flotilla.secrets), the wizard saves an SSH key in the OS key store and offers it again.
 // Screenshots go to test-output/screenshots/ (git-ignored).
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -175,8 +176,8 @@ describe.skipIf(!!skip)(
       if (distDir) await rm(distDir, { recursive: true, force: true });
     }, 300_000);
 
-    async function shoot(name: string): Promise<void> {
-      await browser.page.screenshot({ path: join(screenshots, `${name}.png`) });
+    async function shoot(name: string, page = browser.page): Promise<void> {
+      await page.screenshot({ path: join(screenshots, `${name}.png`) });
     }
 
     /**
@@ -187,9 +188,11 @@ describe.skipIf(!!skip)(
     async function openApp(url: string, ready: () => Promise<unknown>, page = browser.page): Promise<void> {
       for (let attempt = 0; ; attempt++) {
         const seen = browser.consoleErrors.length;
-        if (attempt === 0) await page.goto(url);
-        else await page.reload();
         try {
+          // After an aborted load the page may sit on Chromium's error page (or be between
+          // documents), which cannot be reloaded into the app: load the address again instead.
+          if (attempt === 0 || page.url().startsWith('chrome-error:')) await page.goto(url);
+          else await page.reload();
           await ready();
           // A page without its stylesheets is readable, but it is not the product.
           await expect
@@ -199,10 +202,11 @@ describe.skipIf(!!skip)(
             .toBe('rgb(246, 247, 249)');
           return;
         } catch (err) {
-          const networkChanged = browser.consoleErrors
-            .slice(seen)
-            .some((e) => e.includes('ERR_NETWORK_CHANGED'));
-          if (!networkChanged || attempt >= 2) throw err;
+          const networkChanged =
+            /ERR_NETWORK_CHANGED|Not attached to an active page/.test(String(err)) ||
+            browser.consoleErrors.slice(seen).some((e) => e.includes('ERR_NETWORK_CHANGED'));
+          if (!networkChanged || attempt >= 3) throw err;
+          await page.waitForLoadState().catch(() => undefined);
         }
       }
     }
@@ -434,5 +438,89 @@ describe.skipIf(!!skip)(
       await tab.close();
       expect(browser.consoleErrors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
     });
+
+    it('in the desktop, the wizard remembers an SSH key in the OS key store and offers it again', async () => {
+      // In a browser there is no key store, so neither control appears.
+      const { page } = browser;
+      await openApp(`${server.url}/ui/#/machines/add?type=ssh`, () =>
+        page.locator('#f-privateKey').waitFor({ timeout: 15_000 }),
+      );
+      expect(await page.locator('[data-test="remember-key"], [data-test="saved-key"]').count()).toBe(0);
+
+      // The desktop: window.flotilla with a key store and a key file to open, as the preload gives them.
+      const session = await page.evaluate<string | null>("sessionStorage.getItem('flotilla.session')");
+      const { stdout: keyText } = await run('sh', [
+        '-c',
+        `f=$(mktemp -u); ssh-keygen -t ed25519 -N '' -q -f "$f" && cat "$f" && rm -f "$f" "$f.pub"`,
+      ]);
+      const tab = await browser.context.newPage();
+      await tab.addInitScript({
+        content: `
+        sessionStorage.setItem('flotilla.session', ${JSON.stringify(session)});
+        window.savedSecrets = new Map();
+        window.flotilla = {
+          onCommand: () => () => undefined,
+          openFile: async () => ({ name: 'id_ed25519', text: ${JSON.stringify(keyText)} }),
+          secrets: {
+            store: async (k, v) => void window.savedSecrets.set(k, v),
+            read: async (k) => window.savedSecrets.get(k) ?? null,
+            delete: async (k) => window.savedSecrets.delete(k),
+          },
+        };
+      `,
+      });
+      const secrets = () => tab.evaluate<Record<string, string>>('Object.fromEntries(window.savedSecrets)');
+      await openApp(
+        `${server.url}/ui/#/machines/add?type=ssh`,
+        () => tab.locator('#f-privateKey').waitFor({ timeout: 15_000 }),
+        tab,
+      );
+      expect(await tab.locator('[data-test="saved-key"]').count()).toBe(0); // nothing saved yet
+
+      // A machine nothing answers for (a free loopback port): enrollment fails fast, the key is what matters.
+      const name = 'keystore-test';
+      created.push(name);
+      await tab.locator('#f-address').fill('127.0.0.1');
+      await tab.locator('#f-port').fill(String(await freeLoopbackPort()));
+      await tab.locator('#f-name').fill(name);
+      await tab.locator('[data-test="open-key"]').click();
+      await expect.poll(() => tab.locator('#f-privateKey').inputValue()).toBe(keyText);
+      await tab.locator('[data-test="remember-key"]').check();
+      expect(await tab.locator('#f-keyName').inputValue()).toBe('id_ed25519'); // named after its file
+      await shoot('51-add-machine-remember-key', tab);
+      await tab.locator('[data-test="submit-machine"]').click();
+      await tab
+        .locator('[data-test="key-store-notice"]', { hasText: 'Saved the key as "id_ed25519"' })
+        .waitFor();
+      expect(await secrets()).toEqual({
+        'ssh-keys/index': JSON.stringify(['id_ed25519']),
+        'ssh-key/id_ed25519': `${keyText.trim()}\n`,
+      });
+
+      // Next time: the saved key is offered, fills the field, and can be removed from the store.
+      await tab.evaluate("location.hash = '#/machines'");
+      await tab.locator('[data-test="add-machine"]').click();
+      await tab.locator('[data-test="choose-ssh"]').click();
+      const choice = tab.locator('[data-test="saved-key"]');
+      await choice.waitFor();
+      expect(await choice.locator('option').allInnerTexts()).toEqual(['Use a saved key…', 'id_ed25519']);
+      await choice.selectOption('id_ed25519');
+      await expect.poll(() => tab.locator('#f-privateKey').inputValue()).toBe(`${keyText.trim()}\n`);
+      await tab.locator('[data-test="from-saved-key"]', { hasText: 'id_ed25519' }).waitFor();
+      expect(await tab.locator('[data-test="remember-key"]').count()).toBe(0); // saved already
+      await shoot('52-add-machine-saved-key', tab);
+      await tab.locator('[data-test="from-saved-key"] button').click();
+      await tab
+        .locator('[data-test="key-store-notice"]', { hasText: 'Removed the key "id_ed25519"' })
+        .waitFor();
+      await choice.waitFor({ state: 'detached' });
+      expect(await secrets()).toEqual({ 'ssh-keys/index': '[]' });
+      await tab.close();
+
+      await api.delete(MACHINES, name);
+      await waitGone(api, MACHINES, name, 60_000);
+      created.splice(created.indexOf(name), 1);
+      expect(browser.consoleErrors.filter((e) => /Content Security Policy|pageerror/.test(e))).toEqual([]);
+    }, 120_000);
   },
 );

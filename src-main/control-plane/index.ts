@@ -1,7 +1,7 @@
 // The control plane as one unit: the store, the API server with its PKI and authentication, and the
 // admin kubeconfig. `flotilla server` and the desktop app both start exactly this.
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Logger } from '../platform/logger';
 import { RESOURCES, resourceFor } from '../shared/resources';
 import type { IncomingMessage } from 'node:http';
@@ -30,6 +30,20 @@ import { openStore } from './store';
 import { startControllerManager } from './controllers/controller-manager';
 import { createCaSigner } from './controllers/csrsigning/signer';
 import { createNodeLifecycleController, DESKTOP_NODE_LIFECYCLE } from './controllers/nodelifecycle';
+import {
+  createNodeIpamController,
+  DEFAULT_CLUSTER_CIDR,
+  DEFAULT_NODE_CIDR_MASK_SIZE,
+} from './controllers/nodeipam';
+import { DEFAULT_SERVICE_NETWORK } from './apiserver/allocators/services';
+import {
+  CLUSTER_SETTINGS_NAME,
+  CLUSTER_SETTINGS_NAMESPACE,
+  flotillaVersion,
+  nodeTimingsPresetOf,
+  publishClusterSettings,
+} from './cluster-settings';
+import { createPublishedConfigMapRule } from './apiserver/auth/cluster-settings-rule';
 import type { NodeLifecycleSettings } from './controllers/nodelifecycle';
 import type { SharedInformerFactory } from './controllers/framework/informer-factory';
 import { startScheduler } from './scheduler';
@@ -61,7 +75,11 @@ export interface ControlPlaneOptions {
   controllers?: {
     /** Node lifecycle timings; defaultTolerationSeconds also goes to the API server's admission. */
     nodeLifecycle?: Partial<NodeLifecycleSettings>;
+    /** The preset the timings came from, as published in the cluster's settings (default: inferred). */
+    nodeTimingsPreset?: string;
   };
+  /** Flotilla's version as published in the cluster's settings (default: from package.json). */
+  version?: string;
 }
 
 export interface ControlPlane {
@@ -77,6 +95,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const { dataDir, log } = options;
   const tuning = options.tuning ?? {};
   const nodeLifecycle = { ...DESKTOP_NODE_LIFECYCLE, ...options.controllers?.nodeLifecycle };
+  // Passed to the parts that use them and published as they are, so what clients read is what runs.
+  const serviceNetwork = DEFAULT_SERVICE_NETWORK;
+  const nodeIpam = { clusterCIDR: DEFAULT_CLUSTER_CIDR, nodeCIDRMaskSize: DEFAULT_NODE_CIDR_MASK_SIZE };
   await mkdir(dataDir, { recursive: true });
   const pki = await ensurePki(dataDir, { hosts: [options.host], log: log.child('pki') });
   const tokens = await loadTokenStore(dataDir);
@@ -95,6 +116,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const agentClient = await issueClientCertificate(pki.ca, { commonName: APISERVER_CLIENT_CN });
   const nodeRule = createNodeAuthorizerRule({ getPod: podsFromCache(() => apiServer?.cache) });
   const bootstrapperRule = createBootstrapperRule({ getCsr: csrsFromCache(() => apiServer?.cache) });
+  const settingsRule = createPublishedConfigMapRule({
+    namespace: CLUSTER_SETTINGS_NAMESPACE,
+    name: CLUSTER_SETTINGS_NAME,
+  });
   try {
     apiServer = await startApiServer({
       store,
@@ -103,7 +128,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       tls: { certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, caPem: pki.caPem },
       authenticate: (req) => certOrToken(req) ?? sessionUser(login, req),
       ...(login && options.uiDistDir ? { ui: createUiHandler({ distDir: options.uiDistDir, login }) } : {}),
-      authorize: createAuthorizer([...DEFAULT_RULES, nodeRule, bootstrapperRule]),
+      authorize: createAuthorizer([...DEFAULT_RULES, nodeRule, bootstrapperRule, settingsRule]),
       agentTls: { caPem: pki.caPem, ...agentClient },
       resources: RESOURCES,
       strategy: strategyFor,
@@ -112,6 +137,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       log: log.child('apiserver'),
       // Admission and the node lifecycle controller must agree on how long pods wait out a dead node.
       defaultTolerationSeconds: nodeLifecycle.defaultTolerationSeconds,
+      serviceNetwork,
       ...(tuning.bookmarkIntervalMs !== undefined ? { bookmarkIntervalMs: tuning.bookmarkIntervalMs } : {}),
       ...(tuning.watchCacheEventCapacity !== undefined
         ? { eventCapacity: tuning.watchCacheEventCapacity }
@@ -148,6 +174,17 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   let scheduler: { close(): Promise<void> } | undefined;
   const transports: { close(): void }[] = [];
   try {
+    const settingsClient = await componentApi('system:flotilla-settings');
+    await publishClusterSettings(settingsClient.api, {
+      ...nodeIpam,
+      serviceCIDR: serviceNetwork.serviceCIDR,
+      nodePorts: serviceNetwork.nodePorts,
+      nodeMonitorGracePeriodSeconds: nodeLifecycle.nodeMonitorGracePeriodSeconds,
+      defaultTolerationSeconds: nodeLifecycle.defaultTolerationSeconds,
+      nodeTimingsPreset: options.controllers?.nodeTimingsPreset ?? nodeTimingsPresetOf(nodeLifecycle),
+      dataDir: resolve(dataDir),
+      version: options.version ?? flotillaVersion(),
+    }).finally(() => settingsClient.transport.close());
     if (!disabled.has('controllers')) {
       const { api, transport } = await componentApi('system:kube-controller-manager');
       transports.push(transport);
@@ -155,7 +192,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         api,
         log,
         clusterSigner: createCaSigner(pki.ca),
-        registry: { nodelifecycle: (ctx) => createNodeLifecycleController(ctx, nodeLifecycle) },
+        registry: {
+          nodelifecycle: (ctx) => createNodeLifecycleController(ctx, nodeLifecycle),
+          nodeipam: (ctx) => createNodeIpamController(ctx, nodeIpam),
+        },
       });
     }
     if (!disabled.has('scheduler')) {

@@ -20,5 +20,6 @@ export const R = {
   replicasets: byPlural('apps', 'replicasets'),
   daemonsets: byPlural('apps', 'daemonsets'),
   secrets: byPlural('', 'secrets'),
+  configmaps: byPlural('', 'configmaps'),
   machines: byPlural('flotilla.dev', 'machines'),
 } as const;
