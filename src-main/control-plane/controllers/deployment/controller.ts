@@ -25,7 +25,7 @@ import type { Controller } from '../framework/controller';
 import { claimObjects } from '../framework/ownership';
 import { isPodActive, isPodAvailable, isPodTerminal } from '../framework/pods';
 import { DEPLOYMENTS, PODS, REPLICASETS } from '../framework/resources';
-import { involved } from '../replicaset/controller';
+import { involved } from '../framework/pod-owners';
 import {
   calculateStatus,
   deploymentComplete,

@@ -26,9 +26,6 @@ export const REPLICASET_CONTROLLER = 'replicaset-controller';
 /** At most this many creates or deletes per sync (kube's burstReplicas). */
 export const BURST_REPLICAS = 500;
 
-// The Deployment controller names its Events with it too.
-export { involved } from '../framework/pod-owners';
-
 export function createReplicaSetController(ctx: ControllerContext): Controller {
   const log = ctx.log.child(REPLICASET_CONTROLLER);
   const rsInformer = ctx.informers.informerFor<ReplicaSet>(REPLICASETS);
